@@ -1,0 +1,243 @@
+//! Assembling the server: storage, clock, services, router and listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::domain::accounts::AccountService;
+use crate::domain::auth::{AuthService, Lifetimes};
+use crate::domain::clock::Clock;
+use crate::domain::ids::IdGen;
+use crate::domain::DomainError;
+use crate::http::{self, AppState};
+use crate::store::sqlite::{Durability, SqliteOptions, SqliteStore};
+use crate::store::{self, Engine, Store, StoreError, Tx};
+
+/// Why the server could not start, said so that the user knows what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Listening beyond loopback without an admin token would open the admin API to the network.
+    #[error("refusing to listen on {0} without an admin token: the admin and simulator APIs would be open to the network; pass --admin-token TOKEN (or WXCARD_ADMIN_TOKEN), or listen on 127.0.0.1")]
+    NeedsAdminToken(SocketAddr),
+    /// A PostgreSQL URL was given to a build without the `postgres` feature.
+    #[error("this wxcard was built without PostgreSQL support; rebuild with `cargo build --release --features postgres`, or drop --database-url to use SQLite")]
+    PostgresNotCompiled,
+    /// The PostgreSQL engine is not written yet.
+    #[error("the PostgreSQL engine is not built yet; use SQLite (--db PATH) for now")]
+    PostgresNotBuilt,
+    /// The database URL names no engine wxcard knows.
+    #[error("--database-url must start with postgres:// or postgresql://")]
+    UnknownDatabaseUrl,
+    /// The database could not be opened or migrated.
+    #[error("cannot open the database {path}: {source}")]
+    Store {
+        /// The file or URL (without credentials).
+        path: String,
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
+    /// Reading the platform's state failed.
+    #[error("cannot read the platform state: {0}")]
+    State(#[source] DomainError),
+    /// The address is taken or not ours.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A built server, bound to its address but not yet serving.
+#[derive(Debug)]
+pub struct App {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    state: AppState,
+    handle: AppHandle,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// Controls a running server from elsewhere (tests, the CLI's signal handler).
+#[derive(Debug, Clone)]
+pub struct AppHandle {
+    shutdown: Arc<watch::Sender<bool>>,
+    accounts: AccountService,
+    auth: AuthService,
+    clock: Arc<Clock>,
+    store: Arc<dyn Store>,
+}
+
+impl App {
+    /// Opens the database, applies migrations, and binds the listener.
+    ///
+    /// # Errors
+    /// See [`BuildError`].
+    pub async fn build(config: Config) -> Result<App, BuildError> {
+        if !config.listen.ip().is_loopback() && config.admin_token.is_none() {
+            return Err(BuildError::NeedsAdminToken(config.listen));
+        }
+        let store = open_store(&config)?;
+        let clock = Arc::new(
+            store::read(&*store, |tx: &mut dyn Tx| Clock::load(tx))
+                .await
+                .map_err(BuildError::State)?,
+        );
+        let ids = IdGen::new(config.seed);
+        let lifetimes = Lifetimes {
+            access_token: config.tokens.access_token_ttl,
+            grace: config.tokens.grace,
+            ticket: config.tokens.ticket_ttl,
+            login_code: config.tokens.login_code_ttl,
+        };
+        let accounts = AccountService::new(Arc::clone(&store), Arc::clone(&clock), ids.clone());
+        let auth = AuthService::new(Arc::clone(&store), Arc::clone(&clock), ids, lifetimes);
+        let state = AppState {
+            accounts: accounts.clone(),
+            auth: auth.clone(),
+            clock: Arc::clone(&clock),
+            store: Arc::clone(&store),
+            admin_token: config.admin_token.clone().map(Arc::new),
+        };
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| BuildError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(|source| BuildError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let (sender, shutdown) = watch::channel(false);
+        let handle = AppHandle {
+            shutdown: Arc::new(sender),
+            accounts,
+            auth,
+            clock,
+            store,
+        };
+        Ok(App {
+            listener,
+            local_addr,
+            state,
+            handle,
+            shutdown,
+        })
+    }
+
+    /// The address the server listens on (with the real port when 0 was asked for).
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A handle that can stop the server and reach its services.
+    #[must_use]
+    pub fn handle(&self) -> AppHandle {
+        self.handle.clone()
+    }
+
+    /// Serves until [`AppHandle::shutdown`] is called, then finishes the requests in flight.
+    ///
+    /// # Errors
+    /// When accepting connections fails for good.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let mut shutdown = self.shutdown;
+        let router = http::router(self.state);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(async move {
+                // Also ends when every handle is gone: nobody could stop the server otherwise.
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            })
+            .await
+    }
+}
+
+impl AppHandle {
+    /// Asks the server to stop accepting connections and finish what is in flight.
+    pub fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// The account service (the demo seeds through it).
+    #[must_use]
+    pub fn accounts(&self) -> &AccountService {
+        &self.accounts
+    }
+
+    /// The credential service.
+    #[must_use]
+    pub fn auth(&self) -> &AuthService {
+        &self.auth
+    }
+
+    /// The platform clock.
+    #[must_use]
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The database engine in use.
+    #[must_use]
+    pub fn engine(&self) -> Engine {
+        self.store.engine()
+    }
+
+    /// A bookkeeping value (the demo remembers what it seeded).
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, DomainError> {
+        let key = key.to_owned();
+        store::read(&*self.store, move |tx: &mut dyn Tx| Ok(tx.meta(&key)?)).await
+    }
+
+    /// Sets a bookkeeping value.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), DomainError> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            Ok(tx.set_meta(&key, &value)?)
+        })
+        .await
+    }
+}
+
+fn open_store(config: &Config) -> Result<Arc<dyn Store>, BuildError> {
+    if let Some(url) = &config.database_url {
+        let url = url.expose();
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(BuildError::UnknownDatabaseUrl);
+        }
+        return if cfg!(feature = "postgres") {
+            Err(BuildError::PostgresNotBuilt)
+        } else {
+            Err(BuildError::PostgresNotCompiled)
+        };
+    }
+    let options = SqliteOptions {
+        path: config.db.clone(),
+        readers: config.store.readers,
+        max_batch: config.store.max_batch,
+        durability: if config.store.synchronous == "normal" {
+            Durability::Normal
+        } else {
+            Durability::Full
+        },
+    };
+    let store = SqliteStore::open(&options).map_err(|source| BuildError::Store {
+        path: config.db.display().to_string(),
+        source,
+    })?;
+    Ok(store)
+}

@@ -1,0 +1,419 @@
+//! Credentials: access_tokens (normal and stable), tickets, and `wx.login` codes.
+//!
+//! Rules (spec/auth.md): a token lives 7200 s; fetching a new normal token starts a 5-minute
+//! grace period for the previous ones; a ticket is the same until it expires. Checking a token
+//! is on every API call's path, so verified tokens are cached in memory, but only for a short
+//! while: another instance on the same database may have refreshed it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::domain::clock::Clock;
+use crate::domain::ids::IdGen;
+use crate::domain::model::{AccessToken, App, AppKind, LoginCode, Ticket, TicketType, TokenKind};
+use crate::domain::{AuthError, DomainError};
+use crate::store::{self, Store, Tx};
+
+/// Lifetimes of credentials, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// access_token `expires_in`.
+    pub access_token: i64,
+    /// How long a replaced token keeps working.
+    pub grace: i64,
+    /// Ticket `expires_in`.
+    pub ticket: i64,
+    /// How long a `wx.login` code can be exchanged.
+    pub login_code: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            access_token: 7200,
+            grace: 300,
+            ticket: 7200,
+            login_code: 300,
+        }
+    }
+}
+
+/// How long a verified token is trusted without asking the database again.
+const CACHE_FRESHNESS: Duration = Duration::from_secs(1);
+/// The cache is emptied when it grows past this many tokens.
+const CACHE_CAPACITY: usize = 100_000;
+
+/// The app behind a valid access_token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The calling app.
+    pub appid: Arc<str>,
+}
+
+/// What `/sns/jscode2session` answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The user's openid in the Mini Program.
+    pub openid: String,
+    /// The session key.
+    pub session_key: String,
+    /// The user's unionid, when the Mini Program is on an open platform account.
+    pub unionid: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedToken {
+    appid: Arc<str>,
+    expires_at: i64,
+    revoked_until: Option<i64>,
+    checked: Instant,
+}
+
+/// Issues and checks credentials.
+#[derive(Debug, Clone)]
+pub struct AuthService {
+    store: Arc<dyn Store>,
+    clock: Arc<Clock>,
+    ids: IdGen,
+    lifetimes: Lifetimes,
+    cache: Arc<RwLock<HashMap<String, CachedToken>>>,
+}
+
+impl AuthService {
+    /// A service over `store`.
+    #[must_use]
+    pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>, ids: IdGen, lifetimes: Lifetimes) -> Self {
+        Self {
+            store,
+            clock,
+            ids,
+            lifetimes,
+            cache: Arc::default(),
+        }
+    }
+
+    /// The lifetimes in force.
+    #[must_use]
+    pub fn lifetimes(&self) -> Lifetimes {
+        self.lifetimes
+    }
+
+    /// `/cgi-bin/token`: a new token; the previous ones enter their grace period.
+    ///
+    /// # Errors
+    /// Unknown app, wrong secret, storage.
+    pub async fn issue_token(
+        &self,
+        appid: String,
+        secret: String,
+    ) -> Result<AccessToken, DomainError> {
+        let (ids, now, lifetimes) = (self.ids.clone(), self.clock.now(), self.lifetimes);
+        let (token, revoked) = store::write(&*self.store, move |tx: &mut dyn Tx| {
+            check_app_secret(tx, &appid, &secret)?;
+            let revoked =
+                tx.revoke_access_tokens(&appid, TokenKind::Normal, now, now + lifetimes.grace)?;
+            let token = new_token(tx, &ids, &appid, TokenKind::Normal, now, lifetimes)?;
+            Ok::<_, DomainError>((token, revoked))
+        })
+        .await?;
+        self.forget(&revoked);
+        Ok(token)
+    }
+
+    /// `/cgi-bin/stable_token`: the current stable token, or a new one when there is none, it
+    /// expired, or `force_refresh` asks for one. Normal tokens are not touched.
+    ///
+    /// # Errors
+    /// Unknown app, wrong secret, storage.
+    pub async fn issue_stable_token(
+        &self,
+        appid: String,
+        secret: String,
+        force_refresh: bool,
+    ) -> Result<AccessToken, DomainError> {
+        let (ids, now, lifetimes) = (self.ids.clone(), self.clock.now(), self.lifetimes);
+        let (token, revoked) = store::write(&*self.store, move |tx: &mut dyn Tx| {
+            check_app_secret(tx, &appid, &secret)?;
+            if !force_refresh {
+                if let Some(current) = tx.latest_access_token(&appid, TokenKind::Stable)? {
+                    if current.revoked_until.is_none() && now < current.expires_at {
+                        return Ok((current, Vec::new()));
+                    }
+                }
+            }
+            let revoked =
+                tx.revoke_access_tokens(&appid, TokenKind::Stable, now, now + lifetimes.grace)?;
+            let token = new_token(tx, &ids, &appid, TokenKind::Stable, now, lifetimes)?;
+            Ok::<_, DomainError>((token, revoked))
+        })
+        .await?;
+        self.forget(&revoked);
+        Ok(token)
+    }
+
+    /// Checks an access_token and names its app.
+    ///
+    /// # Errors
+    /// Why the token is refused.
+    pub async fn check_token(&self, token: Option<&str>) -> Result<Caller, AuthError> {
+        let token = token.ok_or(AuthError::Missing)?;
+        check_token_shape(token)?;
+        let now = self.clock.now();
+        let cached = self
+            .cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(token)
+            .cloned();
+        let entry = match cached {
+            Some(entry) if entry.checked.elapsed() < CACHE_FRESHNESS => entry,
+            _ => self.load_token(token).await?,
+        };
+        if let Some(until) = entry.revoked_until {
+            if now >= until {
+                return Err(AuthError::Superseded(now - until + self.lifetimes.grace));
+            }
+        }
+        if now >= entry.expires_at {
+            return Err(AuthError::Expired(now - entry.expires_at));
+        }
+        Ok(Caller { appid: entry.appid })
+    }
+
+    async fn load_token(&self, token: &str) -> Result<CachedToken, AuthError> {
+        let key = token.to_owned();
+        let stored = store::read(&*self.store, move |tx: &mut dyn Tx| {
+            Ok::<_, AuthError>(tx.access_token(&key)?)
+        })
+        .await?;
+        let stored = stored.ok_or(AuthError::Unknown)?;
+        let entry = CachedToken {
+            appid: Arc::from(stored.appid),
+            expires_at: stored.expires_at,
+            revoked_until: stored.revoked_until,
+            checked: Instant::now(),
+        };
+        let mut cache = self
+            .cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(token.to_owned(), entry.clone());
+        Ok(entry)
+    }
+
+    /// Drops revoked tokens from the cache so that this instance sees their grace period at once.
+    fn forget(&self, tokens: &[String]) {
+        if tokens.is_empty() {
+            return;
+        }
+        let mut cache = self
+            .cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for token in tokens {
+            cache.remove(token);
+        }
+    }
+
+    /// `/cgi-bin/ticket/getticket`: the current ticket of this type, or a new one once it expired.
+    ///
+    /// # Errors
+    /// Bad type, storage.
+    pub async fn ticket(&self, caller: &Caller, ticket_type: &str) -> Result<Ticket, DomainError> {
+        let ticket_type = TicketType::parse(ticket_type)
+            .ok_or_else(|| DomainError::BadTicketType(ticket_type.to_owned()))?;
+        let (ids, now, lifetimes) = (self.ids.clone(), self.clock.now(), self.lifetimes);
+        let appid = caller.appid.to_string();
+        // Most calls find a live ticket: try a read first and write only to issue a new one.
+        let reader_appid = appid.clone();
+        let current = store::read(&*self.store, move |tx: &mut dyn Tx| {
+            Ok::<_, DomainError>(tx.latest_ticket(&reader_appid, ticket_type)?)
+        })
+        .await?;
+        if let Some(ticket) = current.filter(|ticket| now < ticket.expires_at) {
+            return Ok(ticket);
+        }
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            if let Some(ticket) = tx
+                .latest_ticket(&appid, ticket_type)?
+                .filter(|ticket| now < ticket.expires_at)
+            {
+                return Ok(ticket);
+            }
+            let seq = IdGen::next(tx, "ticket")?;
+            let ticket = Ticket {
+                ticket: ids.url_safe("ticket", &seq, 86),
+                appid,
+                ticket_type,
+                issued_at: now,
+                expires_at: now + lifetimes.ticket,
+            };
+            tx.insert_ticket(&ticket)?;
+            Ok(ticket)
+        })
+        .await
+    }
+
+    /// `wx.login` inside a Mini Program: a code for `/sns/jscode2session`.
+    ///
+    /// # Errors
+    /// Unknown user or app, an app that is not a Mini Program, storage.
+    pub async fn login(&self, user_id: String, appid: String) -> Result<LoginCode, DomainError> {
+        let (ids, now, lifetimes) = (self.ids.clone(), self.clock.now(), self.lifetimes);
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let app = tx
+                .app(&appid)?
+                .ok_or_else(|| DomainError::UnknownApp(appid.clone()))?;
+            require_kind(&app, AppKind::MiniProgram)?;
+            if tx.user(&user_id)?.is_none() {
+                return Err(DomainError::UnknownUser(user_id));
+            }
+            let seq = IdGen::next(tx, "login_code")?;
+            let session_key = {
+                // Compat: a session_key is the base64 of 16 bytes, 24 characters with `==`.
+                let mut key = ids
+                    .url_safe("session_key", &seq, 22)
+                    .replace(['-', '_'], "A");
+                key.push_str("==");
+                key
+            };
+            let code = LoginCode {
+                code: ids.url_safe("login_code", &seq, 32),
+                appid,
+                user_id,
+                session_key,
+                issued_at: now,
+                expires_at: now + lifetimes.login_code,
+                used_at: None,
+            };
+            tx.insert_login_code(&code)?;
+            Ok(code)
+        })
+        .await
+    }
+
+    /// `/sns/jscode2session`: exchanges a `wx.login` code, once.
+    ///
+    /// # Errors
+    /// Unknown or foreign app, wrong secret, unknown, expired or used code, storage.
+    pub async fn code_to_session(
+        &self,
+        appid: String,
+        secret: String,
+        js_code: String,
+    ) -> Result<Session, DomainError> {
+        let now = self.clock.now();
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let app = check_app_secret(tx, &appid, &secret)?;
+            require_kind(&app, AppKind::MiniProgram)?;
+            let code = tx
+                .login_code(&js_code)?
+                .filter(|code| code.appid == appid)
+                .ok_or(DomainError::UnknownLoginCode)?;
+            if code.used_at.is_some() {
+                return Err(DomainError::LoginCodeUsed);
+            }
+            if now >= code.expires_at {
+                return Err(DomainError::LoginCodeExpired(now - code.expires_at));
+            }
+            tx.mark_login_code_used(&js_code, now)?;
+            let openid = tx
+                .openids_of_user(&code.user_id)?
+                .into_iter()
+                .find_map(|(app_of_openid, openid)| (app_of_openid == appid).then_some(openid))
+                .ok_or_else(|| DomainError::UnknownUser(code.user_id.clone()))?;
+            let unionid = match &app.open_platform_id {
+                Some(open_platform_id) => tx
+                    .unionids_of_user(&code.user_id)?
+                    .into_iter()
+                    .find_map(|(id, unionid)| (&id == open_platform_id).then_some(unionid)),
+                None => None,
+            };
+            Ok(Session {
+                openid,
+                session_key: code.session_key,
+                unionid,
+            })
+        })
+        .await
+    }
+}
+
+fn check_app_secret(tx: &mut dyn Tx, appid: &str, secret: &str) -> Result<App, DomainError> {
+    let app = tx
+        .app(appid)?
+        .ok_or_else(|| DomainError::UnknownApp(appid.to_owned()))?;
+    if !constant_time_eq(app.secret.as_bytes(), secret.as_bytes()) {
+        return Err(DomainError::WrongSecret(app.appid));
+    }
+    Ok(app)
+}
+
+fn require_kind(app: &App, needed: AppKind) -> Result<(), DomainError> {
+    if app.kind == needed {
+        Ok(())
+    } else {
+        Err(DomainError::WrongAppKind {
+            appid: app.appid.clone(),
+            needed,
+            actual: app.kind,
+        })
+    }
+}
+
+fn new_token(
+    tx: &mut dyn Tx,
+    ids: &IdGen,
+    appid: &str,
+    kind: TokenKind,
+    now: i64,
+    lifetimes: Lifetimes,
+) -> Result<AccessToken, DomainError> {
+    let seq = IdGen::next(tx, "access_token")?;
+    // Compat: auth.md §1 — real tokens look like `79_` followed by opaque text, ~136 characters.
+    let token = AccessToken {
+        token: format!("86_{}", ids.url_safe("access_token", &seq, 133)),
+        appid: appid.to_owned(),
+        kind,
+        issued_at: now,
+        expires_at: now + lifetimes.access_token,
+        revoked_until: None,
+    };
+    tx.insert_access_token(&token)?;
+    Ok(token)
+}
+
+/// Refuses values that cannot be a token before touching the database.
+fn check_token_shape(token: &str) -> Result<(), AuthError> {
+    if token.is_empty() {
+        return Err(AuthError::Malformed("is empty"));
+    }
+    if token.len() > 512 {
+        return Err(AuthError::Malformed("is longer than 512 characters"));
+    }
+    if !token
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-')
+    {
+        return Err(AuthError::Malformed(
+            "has characters outside [A-Za-z0-9_-]; was it URL-encoded twice?",
+        ));
+    }
+    Ok(())
+}
+
+/// Compares secrets without a timing signal of where they differ.
+#[must_use]
+pub fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+    if left.len() != right.len() {
+        return false;
+    }
+    left.iter()
+        .zip(right)
+        .fold(0_u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
+}

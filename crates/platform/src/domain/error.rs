@@ -1,0 +1,93 @@
+//! What can go wrong in business terms. The HTTP edge decides the errcode of each variant in
+//! one exhaustive match (`http::error`), so a new variant does not compile until it has one.
+
+use crate::domain::model::AppKind;
+use crate::store::StoreError;
+
+/// A failed domain operation.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// No app has this appid.
+    #[error("no app has the appid {0:?}")]
+    UnknownApp(String),
+    /// The secret does not belong to the app.
+    #[error("the secret is not the AppSecret of {0}")]
+    WrongSecret(String),
+    /// `grant_type` is missing or not the literal the endpoint wants.
+    #[error("grant_type must be {expected:?}, got {got:?}")]
+    BadGrantType {
+        /// The literal the endpoint wants.
+        expected: &'static str,
+        /// What came.
+        got: String,
+    },
+    /// The app is of the wrong kind for this operation.
+    #[error("{appid} is a {}, and this needs a {}", kind_name(*.actual), kind_name(*.needed))]
+    WrongAppKind {
+        /// The app.
+        appid: String,
+        /// The kind the operation needs.
+        needed: AppKind,
+        /// The kind the app is.
+        actual: AppKind,
+    },
+    /// No user has this id.
+    #[error("no user has the id {0:?}")]
+    UnknownUser(String),
+    /// No open platform account has this id.
+    #[error("no open platform account has the id {0:?}")]
+    UnknownOpenPlatform(String),
+    /// The `wx.login` code is unknown, or was issued in another Mini Program.
+    #[error("the js_code is unknown or was issued to another Mini Program; get a fresh one from wx.login")]
+    UnknownLoginCode,
+    /// The `wx.login` code is older than five minutes.
+    #[error("the js_code expired {0} s ago; wx.login codes last 5 minutes")]
+    LoginCodeExpired(i64),
+    /// The `wx.login` code was exchanged before.
+    #[error("the js_code was already exchanged; each wx.login code works once")]
+    LoginCodeUsed,
+    /// `type` of getticket is not a ticket type.
+    #[error("type must be \"wx_card\" or \"jsapi\", got {0:?}")]
+    BadTicketType(String),
+    /// A field's value breaks a rule.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Storage failed.
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+}
+
+/// Why an `access_token` was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No `access_token` in the query.
+    #[error("add ?access_token=ACCESS_TOKEN from /cgi-bin/token to the URL")]
+    Missing,
+    /// The value cannot be a token.
+    #[error("the access_token {0}")]
+    Malformed(&'static str),
+    /// No such token was ever issued here.
+    #[error("this access_token was not issued by this wxcard; fetch one from /cgi-bin/token")]
+    Unknown,
+    /// A newer token replaced this one and its 5-minute grace period is over.
+    #[error("a newer access_token replaced this one {0} s ago (old tokens stay valid for 5 minutes after a refresh)")]
+    Superseded(i64),
+    /// The token is past its `expires_in`.
+    #[error("this access_token expired {0} s ago; fetch a new one from /cgi-bin/token")]
+    Expired(i64),
+    /// Storage failed.
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+}
+
+fn kind_name(kind: AppKind) -> &'static str {
+    match kind {
+        AppKind::ServiceAccount => "Service Account",
+        AppKind::MiniProgram => "Mini Program",
+    }
+}

@@ -1,0 +1,12 @@
+//! `domain`: the platform's rules and the transactions that apply them. It speaks neither
+//! wire shapes nor SQL: handlers convert wire types into the arguments of these services, and
+//! the services talk to storage only through the [`crate::store::Tx`] trait.
+
+pub mod accounts;
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod model;
+
+pub use error::{AuthError, DomainError};

@@ -1,0 +1,206 @@
+//! Handlers of the admin API (DESIGN §8): accounts, users and the clock.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use serde::Serialize;
+use wxcard_wire::admin::{
+    AppKind as WireAppKind, AppView, ClientInfo, ClockAdvanceRequest, ClockView, CreateAppRequest,
+    CreateOpenPlatformRequest, CreateOpenPlatformResponse, CreateUserRequest, CreateUserResponse,
+    Profile, UserView,
+};
+
+use crate::domain::accounts::{NewUser, UserDetails};
+use crate::domain::model::{App, AppKind};
+use crate::http::error::HttpError;
+use crate::http::extract::WxJson;
+use crate::http::respond::WxOk;
+use crate::http::AppState;
+
+/// `POST /admin/v1/open-platforms`: an open platform account.
+pub(crate) async fn create_open_platform(
+    State(app): State<AppState>,
+    WxJson(request): WxJson<CreateOpenPlatformRequest>,
+) -> Result<WxOk<CreateOpenPlatformResponse>, HttpError> {
+    let open_platform = app.accounts.create_open_platform(request.name).await?;
+    Ok(WxOk(CreateOpenPlatformResponse {
+        id: open_platform.id,
+    }))
+}
+
+/// `POST /admin/v1/apps`: a Service Account or Mini Program with its appid and secret.
+pub(crate) async fn create_app(
+    State(app): State<AppState>,
+    WxJson(request): WxJson<CreateAppRequest>,
+) -> Result<WxOk<AppView>, HttpError> {
+    let kind = match request.kind {
+        WireAppKind::ServiceAccount => AppKind::ServiceAccount,
+        WireAppKind::MiniProgram => AppKind::MiniProgram,
+    };
+    let created = app
+        .accounts
+        .create_app(kind, request.name, request.open_platform_id)
+        .await?;
+    Ok(WxOk(app_view(created)))
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct AppList {
+    apps: Vec<AppView>,
+}
+
+/// `GET /admin/v1/apps`: every app.
+pub(crate) async fn list_apps(State(app): State<AppState>) -> Result<WxOk<AppList>, HttpError> {
+    let apps = app.accounts.apps().await?;
+    Ok(WxOk(AppList {
+        apps: apps.into_iter().map(app_view).collect(),
+    }))
+}
+
+/// `GET /admin/v1/apps/{appid}`: one app.
+pub(crate) async fn get_app(
+    State(app): State<AppState>,
+    Path(appid): Path<String>,
+) -> Result<WxOk<AppView>, HttpError> {
+    Ok(WxOk(app_view(app.accounts.app(appid).await?)))
+}
+
+/// `POST /admin/v1/users`: a virtual WeChat user.
+pub(crate) async fn create_user(
+    State(app): State<AppState>,
+    WxJson(request): WxJson<CreateUserRequest>,
+) -> Result<WxOk<CreateUserResponse>, HttpError> {
+    let new_user = NewUser {
+        nickname: request.nickname,
+        profile: request.profile.map(profile_map).unwrap_or_default(),
+        client: request.client.map(|client| (client.os, client.version)),
+        base_library: request.base_library,
+    };
+    let user = app.accounts.create_user(new_user).await?;
+    Ok(WxOk(CreateUserResponse {
+        user_id: user.user_id,
+    }))
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct UserList {
+    users: Vec<UserView>,
+}
+
+/// `GET /admin/v1/users`: every user with their openids.
+pub(crate) async fn list_users(State(app): State<AppState>) -> Result<WxOk<UserList>, HttpError> {
+    let mut users = Vec::new();
+    for user in app.accounts.users().await? {
+        users.push(user_view(app.accounts.user(user.user_id).await?));
+    }
+    Ok(WxOk(UserList { users }))
+}
+
+/// `GET /admin/v1/users/{user_id}`: a user with their openid in every app.
+pub(crate) async fn get_user(
+    State(app): State<AppState>,
+    Path(user_id): Path<String>,
+) -> Result<WxOk<UserView>, HttpError> {
+    Ok(WxOk(user_view(app.accounts.user(user_id).await?)))
+}
+
+/// `GET /admin/v1/clock`: the platform's now.
+pub(crate) async fn get_clock(State(app): State<AppState>) -> WxOk<ClockView> {
+    WxOk(ClockView {
+        now: app.clock.now(),
+        offset: app.clock.offset(),
+    })
+}
+
+/// `POST /admin/v1/clock/advance`: moves the platform's clock forward.
+pub(crate) async fn advance_clock(
+    State(app): State<AppState>,
+    WxJson(request): WxJson<ClockAdvanceRequest>,
+) -> Result<WxOk<ClockView>, HttpError> {
+    app.clock.advance(&*app.store, request.seconds).await?;
+    Ok(WxOk(ClockView {
+        now: app.clock.now(),
+        offset: app.clock.offset(),
+    }))
+}
+
+fn app_view(app: App) -> AppView {
+    AppView {
+        user_name: app.user_name(),
+        appid: app.appid,
+        secret: app.secret,
+        original_id: app.original_id,
+        kind: match app.kind {
+            AppKind::ServiceAccount => WireAppKind::ServiceAccount,
+            AppKind::MiniProgram => WireAppKind::MiniProgram,
+        },
+        name: app.name,
+        open_platform_id: app.open_platform_id,
+        created_at: app.created_at,
+    }
+}
+
+fn user_view(details: UserDetails) -> UserView {
+    let UserDetails {
+        user,
+        openids,
+        unionids,
+    } = details;
+    UserView {
+        user_id: user.user_id,
+        nickname: user.nickname,
+        profile: Profile {
+            mobile: user.profile.get("mobile").cloned(),
+            sex: user.profile.get("sex").cloned(),
+            name: user.profile.get("name").cloned(),
+            birthday: user.profile.get("birthday").cloned(),
+            idcard: user.profile.get("idcard").cloned(),
+            email: user.profile.get("email").cloned(),
+            location: user.profile.get("location").cloned(),
+            education_background: user.profile.get("education_background").cloned(),
+            industry: user.profile.get("industry").cloned(),
+            income: user.profile.get("income").cloned(),
+            habit: user.profile.get("habit").cloned(),
+        },
+        client: ClientInfo {
+            os: user.client_os,
+            version: user.client_version,
+        },
+        base_library: user.base_library,
+        openids: openids.into_iter().collect(),
+        unionids: unionids.into_iter().collect(),
+        created_at: user.created_at,
+    }
+}
+
+fn profile_map(profile: Profile) -> BTreeMap<String, String> {
+    let Profile {
+        mobile,
+        sex,
+        name,
+        birthday,
+        idcard,
+        email,
+        location,
+        education_background,
+        industry,
+        income,
+        habit,
+    } = profile;
+    [
+        ("mobile", mobile),
+        ("sex", sex),
+        ("name", name),
+        ("birthday", birthday),
+        ("idcard", idcard),
+        ("email", email),
+        ("location", location),
+        ("education_background", education_background),
+        ("industry", industry),
+        ("income", income),
+        ("habit", habit),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.map(|value| (key.to_owned(), value)))
+    .collect()
+}

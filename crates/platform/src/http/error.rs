@@ -1,0 +1,163 @@
+//! `HttpError`: every way a request can fail, and the one place that decides its errcode.
+//!
+//! WeChat answers errors with HTTP 200 and `{errcode, errmsg}`; the admin and simulator APIs use
+//! the same body with a 4xx status, set by a layer on their routers from [`HttpError::admin_status`].
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use wxcard_wire::catalogue::EndpointInfo;
+use wxcard_wire::{ErrCode, Method, WxError};
+
+use crate::domain::{AuthError, DomainError};
+use crate::http::respond::json_response;
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HttpError {
+    /// A POST without a body.
+    #[error("the request body is empty; send the JSON object the API documents")]
+    EmptyBody,
+    /// The body is not JSON, or a field has the wrong JSON type.
+    #[error("{0}")]
+    BadBody(String),
+    /// A required JSON field is absent.
+    #[error("{0}")]
+    MissingField(String),
+    /// A required query parameter is absent.
+    #[error("the query parameter {name} is missing")]
+    MissingParam {
+        name: &'static str,
+        errcode: ErrCode,
+    },
+    /// The access_token was refused.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The operation was refused.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The path exists with another method.
+    #[error("{} needs {}", .path, .expected.as_str())]
+    WrongMethod { path: String, expected: Method },
+    /// An admin or simulator path that does not take this method.
+    #[error("{path} does not take {method}")]
+    MethodNotAllowed { method: String, path: String },
+    /// No such path.
+    #[error("no API has the path {0}; see docs/compat.md for what wxcard serves")]
+    UnknownPath(String),
+    /// A WeChat path that wxcard has not built yet.
+    #[error("wxcard does not emulate {} yet ({}); see docs/compat.md", .0.path, .0.spec)]
+    Unbuilt(&'static EndpointInfo),
+    /// A WeChat path outside what wxcard emulates.
+    #[error("wxcard does not emulate {}: {}", .0.path, .0.summary)]
+    OutOfScope(&'static EndpointInfo),
+    /// An admin or simulator path that is not built yet.
+    #[error("{0} is not built yet")]
+    AdminUnbuilt(&'static str),
+    /// The admin token is missing or wrong.
+    #[error("send the admin token as Authorization: Bearer TOKEN (wxcard serve --admin-token)")]
+    AdminAuth,
+}
+
+impl HttpError {
+    /// The errcode. One exhaustive match, so a new variant needs a decision here.
+    pub(crate) fn errcode(&self) -> ErrCode {
+        match self {
+            HttpError::EmptyBody => ErrCode::EMPTY_POST_DATA,
+            HttpError::BadBody(_) => ErrCode::DATA_FORMAT_ERROR,
+            HttpError::MissingField(_) => ErrCode::MISSING_REQUIRED_FIELDS,
+            HttpError::MissingParam { errcode, .. } => *errcode,
+            HttpError::Auth(auth) => match auth {
+                AuthError::Missing => ErrCode::ACCESS_TOKEN_MISSING,
+                AuthError::Malformed(_) => ErrCode::INVALID_ACCESS_TOKEN,
+                AuthError::Unknown | AuthError::Superseded(_) => ErrCode::INVALID_CREDENTIAL,
+                AuthError::Expired(_) => ErrCode::ACCESS_TOKEN_EXPIRED,
+                AuthError::Store(_) => ErrCode::SYSTEM_BUSY,
+            },
+            HttpError::Domain(domain) => match domain {
+                DomainError::UnknownApp(_) | DomainError::WrongAppKind { .. } => {
+                    ErrCode::INVALID_APPID
+                }
+                // Compat: auth.md §1 lists 40001 and 40125 for a wrong secret; 40125 keeps
+                // wechatpy's auto-retry on 40001 from looping (clients.md §1.5).
+                DomainError::WrongSecret(_) => ErrCode::INVALID_APPSECRET,
+                DomainError::BadGrantType { .. } => ErrCode::INVALID_GRANT_TYPE,
+                DomainError::UnknownUser(_) => ErrCode::USER_NOT_EXIST,
+                DomainError::UnknownLoginCode | DomainError::LoginCodeExpired(_) => {
+                    ErrCode::INVALID_JS_CODE
+                }
+                DomainError::LoginCodeUsed => ErrCode::JS_CODE_USED,
+                DomainError::UnknownOpenPlatform(_)
+                | DomainError::BadTicketType(_)
+                | DomainError::Invalid { .. } => ErrCode::INVALID_ARGS,
+                DomainError::Store(_) => ErrCode::SYSTEM_BUSY,
+            },
+            HttpError::WrongMethod {
+                expected: Method::Get,
+                ..
+            } => ErrCode::REQUIRE_GET,
+            HttpError::WrongMethod {
+                expected: Method::Post,
+                ..
+            } => ErrCode::REQUIRE_POST,
+            HttpError::MethodNotAllowed { method, .. } if method == "GET" => ErrCode::REQUIRE_POST,
+            HttpError::MethodNotAllowed { .. } => ErrCode::REQUIRE_GET,
+            HttpError::UnknownPath(_) => ErrCode::INVALID_URL,
+            HttpError::Unbuilt(_) | HttpError::OutOfScope(_) | HttpError::AdminUnbuilt(_) => {
+                ErrCode::API_UNAUTHORIZED
+            }
+            HttpError::AdminAuth => ErrCode::INVALID_CREDENTIAL,
+        }
+    }
+
+    /// The HTTP status the admin and simulator APIs use for this error.
+    pub(crate) fn admin_status(&self) -> StatusCode {
+        match self {
+            HttpError::AdminAuth => StatusCode::UNAUTHORIZED,
+            HttpError::Domain(DomainError::UnknownApp(_) | DomainError::UnknownUser(_))
+            | HttpError::UnknownPath(_) => StatusCode::NOT_FOUND,
+            HttpError::WrongMethod { .. } | HttpError::MethodNotAllowed { .. } => {
+                StatusCode::METHOD_NOT_ALLOWED
+            }
+            HttpError::Unbuilt(_) | HttpError::OutOfScope(_) | HttpError::AdminUnbuilt(_) => {
+                StatusCode::NOT_IMPLEMENTED
+            }
+            HttpError::Domain(DomainError::Store(_)) | HttpError::Auth(AuthError::Store(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The body: the wire message, and a hint that says what was wrong unless that would leak
+    /// internals (storage failures are explained in the log only).
+    pub(crate) fn body(&self) -> WxError {
+        let errcode = self.errcode();
+        if errcode == ErrCode::SYSTEM_BUSY {
+            WxError::new(errcode)
+        } else {
+            WxError::with_hint(errcode, &self.to_string())
+        }
+    }
+}
+
+/// What the request log and the admin status layer learn about a failed request.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    /// The error.
+    pub(crate) error: Arc<HttpError>,
+    /// Keep the status the handler chose (simulated JSAPI results are 200 even on failure).
+    pub(crate) keep_status: bool,
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let mut response = json_response(StatusCode::OK, &self.body());
+        response.extensions_mut().insert(Failure {
+            error: Arc::new(self),
+            keep_status: false,
+        });
+        response
+    }
+}

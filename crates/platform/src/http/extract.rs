@@ -1,0 +1,229 @@
+//! Extractors: the JSON body as WeChat's clients send it, query parameters, and the caller
+//! behind `?access_token=`. Every rejection is an [`HttpError`], so it answers in WeChat's shape.
+
+use std::borrow::Cow;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+use wxcard_wire::ErrCode;
+
+use crate::domain::auth::Caller;
+use crate::http::error::HttpError;
+use crate::http::AppState;
+
+/// A JSON body, read whatever the `Content-Type` says.
+///
+/// Compat: clients.md §1.4 — wechatpy posts JSON with no `Content-Type` at all.
+#[derive(Debug)]
+pub(crate) struct WxJson<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WxJson<T> {
+    type Rejection = HttpError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                HttpError::BadBody(format!("the body could not be read: {rejection}"))
+            })?;
+        parse_json(&bytes).map(WxJson)
+    }
+}
+
+/// Parses a JSON body into `T`, sorting failures into WeChat's errcodes: nothing (44002), not
+/// JSON (47001), a required field missing (41011), a field of the wrong type (47001).
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(HttpError::EmptyBody);
+    }
+    serde_json::from_slice(bytes).map_err(|error| {
+        let message = error.to_string();
+        match error.classify() {
+            Category::Data if message.starts_with("missing field") => {
+                HttpError::MissingField(message)
+            }
+            Category::Data => {
+                HttpError::BadBody(format!("a field has the wrong type or value: {message}"))
+            }
+            Category::Syntax | Category::Eof | Category::Io => {
+                HttpError::BadBody(format!("the body is not valid JSON: {message}"))
+            }
+        }
+    })
+}
+
+/// The query string's parameters, percent-decoded.
+#[derive(Debug, Default)]
+pub(crate) struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    /// Parses a raw query string.
+    pub(crate) fn parse(query: Option<&str>) -> Self {
+        Self(
+            query
+                .unwrap_or_default()
+                .split('&')
+                .filter(|pair| !pair.is_empty())
+                .map(|pair| {
+                    let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                    (
+                        percent_decode(key).into_owned(),
+                        percent_decode(value).into_owned(),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The first non-empty value of `name`, or the errcode WeChat gives for its absence.
+    pub(crate) fn required(
+        &self,
+        name: &'static str,
+        errcode: ErrCode,
+    ) -> Result<String, HttpError> {
+        self.get(name)
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+            .ok_or(HttpError::MissingParam { name, errcode })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(QueryParams::parse(parts.uri.query()))
+    }
+}
+
+/// Finds one query parameter without collecting the rest (the token check's hot path).
+pub(crate) fn query_param<'q>(query: &'q str, name: &str) -> Option<Cow<'q, str>> {
+    query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (key == name).then(|| percent_decode(value))
+    })
+}
+
+/// Decodes `%XX` and `+`. Invalid escapes are kept as they are; invalid UTF-8 is replaced.
+pub(crate) fn percent_decode(text: &str) -> Cow<'_, str> {
+    if !text.bytes().any(|byte| byte == b'%' || byte == b'+') {
+        return Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if byte == b'+' {
+            out.push(b' ');
+            index += 1;
+            continue;
+        }
+        if byte == b'%' {
+            let high = bytes.get(index + 1).copied().and_then(hex_value);
+            let low = bytes.get(index + 2).copied().and_then(hex_value);
+            if let (Some(high), Some(low)) = (high, low) {
+                out.push(high << 4 | low);
+                index += 3;
+                continue;
+            }
+        }
+        out.push(byte);
+        index += 1;
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn hex_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .uri
+            .query()
+            .and_then(|query| query_param(query, "access_token"));
+        Ok(state.auth.check_token(token.as_deref()).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_handles_escapes_plus_and_broken_escapes() {
+        assert_eq!(percent_decode("a%2Bb+c"), "a+b c");
+        assert_eq!(percent_decode("%E5%8D%A1"), "卡");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
+
+    #[test]
+    fn query_parameters_are_found_in_any_order() {
+        assert_eq!(
+            query_param("type=wx_card&access_token=abc", "access_token").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            query_param("access_token=abc&type=jsapi", "type").as_deref(),
+            Some("jsapi")
+        );
+        assert_eq!(
+            query_param("access_token", "access_token").as_deref(),
+            Some("")
+        );
+        assert_eq!(query_param("x=1", "access_token"), None);
+    }
+
+    #[test]
+    fn body_failures_get_wechats_errcodes() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Body {
+            #[allow(dead_code)] // Only its presence is tested.
+            card_id: String,
+        }
+
+        assert_eq!(
+            parse_json::<Body>(b"").unwrap_err().errcode(),
+            ErrCode::EMPTY_POST_DATA
+        );
+        assert_eq!(
+            parse_json::<Body>(b"{").unwrap_err().errcode(),
+            ErrCode::DATA_FORMAT_ERROR
+        );
+        assert_eq!(
+            parse_json::<Body>(b"{}").unwrap_err().errcode(),
+            ErrCode::MISSING_REQUIRED_FIELDS
+        );
+        assert_eq!(
+            parse_json::<Body>(br#"{"card_id": 5}"#)
+                .unwrap_err()
+                .errcode(),
+            ErrCode::DATA_FORMAT_ERROR
+        );
+        assert!(parse_json::<Body>(br#"{"card_id": "p1", "extra": null}"#).is_ok());
+    }
+}

@@ -1,0 +1,239 @@
+//! `http`: the route table, extractors, handlers and `HttpError`. This is the compatibility
+//! surface: one line per endpoint, grouped like the spec, ending in a fallback that answers in
+//! WeChat's format. `wxcard routes` prints [`route_table`]; `docs/compat.md` follows it.
+
+mod admin;
+mod auth;
+mod card;
+pub(crate) mod error;
+pub(crate) mod extract;
+mod log;
+pub(crate) mod respond;
+mod sim;
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post, MethodRouter};
+use axum::Router;
+use wxcard_wire::catalogue::{self, Scope, ALL_ENDPOINTS};
+use wxcard_wire::Method;
+
+use crate::config::Secret;
+use crate::domain::accounts::AccountService;
+use crate::domain::auth::{constant_time_eq, AuthService};
+use crate::domain::clock::Clock;
+use crate::http::error::{Failure, HttpError};
+use crate::store::Store;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct AppState {
+    pub(crate) accounts: AccountService,
+    pub(crate) auth: AuthService,
+    pub(crate) clock: Arc<Clock>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) admin_token: Option<Arc<Secret>>,
+}
+
+/// The WeChat endpoints that are built: (path, handler). Everything else in the catalogue is
+/// answered as not built yet.
+fn wechat_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        // Auth (spec/auth.md)
+        ("/cgi-bin/token", get(auth::token)),
+        ("/cgi-bin/stable_token", post(auth::stable_token)),
+        ("/cgi-bin/ticket/getticket", get(auth::get_ticket)),
+        ("/sns/jscode2session", get(auth::jscode2session)),
+        // Card templates (spec/cards.md)
+        ("/card/getcolors", get(card::get_colors)),
+    ]
+}
+
+/// The admin API (DESIGN §8): (method, path, handler).
+fn admin_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/admin/v1/open-platforms",
+            post(admin::create_open_platform),
+        )
+        .route(
+            "/admin/v1/apps",
+            post(admin::create_app).get(admin::list_apps),
+        )
+        .route("/admin/v1/apps/{appid}", get(admin::get_app))
+        .route(
+            "/admin/v1/apps/{appid}/push",
+            any(|| async { HttpError::AdminUnbuilt("PUT /admin/v1/apps/{appid}/push") }),
+        )
+        .route(
+            "/admin/v1/users",
+            post(admin::create_user).get(admin::list_users),
+        )
+        .route("/admin/v1/users/{user_id}", get(admin::get_user))
+        .route("/admin/v1/clock", get(admin::get_clock))
+        .route("/admin/v1/clock/advance", post(admin::advance_clock))
+        .route(
+            "/admin/v1/cards/{card_id}/review",
+            any(|| async { HttpError::AdminUnbuilt("POST /admin/v1/cards/{card_id}/review") }),
+        )
+        .route(
+            "/admin/v1/events",
+            any(|| async { HttpError::AdminUnbuilt("GET /admin/v1/events") }),
+        )
+        .route(
+            "/admin/v1/events/{id}/redeliver",
+            any(|| async { HttpError::AdminUnbuilt("POST /admin/v1/events/{id}/redeliver") }),
+        )
+}
+
+/// The simulator API (DESIGN §5, §8).
+fn sim_routes() -> Router<AppState> {
+    Router::new().route("/sim/v1/login", post(sim::login))
+}
+
+/// The whole router.
+pub(crate) fn router(state: AppState) -> Router {
+    let mut wechat = Router::new();
+    let built = wechat_routes();
+    for (path, handler) in built {
+        let expected = catalogue::find(path).map_or(Method::Post, |info| info.method);
+        wechat = wechat.route(
+            path,
+            handler.fallback(move |request: Request| wrong_method(request, expected)),
+        );
+    }
+    for info in ALL_ENDPOINTS.iter().filter(|info| !is_built(info.path)) {
+        let error = move || async move {
+            match info.scope {
+                Scope::Card => HttpError::Unbuilt(info),
+                Scope::Outside => HttpError::OutOfScope(info),
+            }
+        };
+        wechat = wechat.route(info.path, any(error));
+    }
+
+    let protected = admin_routes()
+        .merge(sim_routes())
+        .method_not_allowed_fallback(|request: Request| async move {
+            HttpError::MethodNotAllowed {
+                method: request.method().to_string(),
+                path: request.uri().path().to_owned(),
+            }
+        })
+        .layer(middleware::map_response(admin_status))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_admin_token,
+        ));
+
+    Router::new()
+        .merge(wechat)
+        .merge(protected)
+        .route("/healthz", get(healthz))
+        .route("/", get(index))
+        .fallback(|request: Request| async move {
+            HttpError::UnknownPath(request.uri().path().to_owned())
+        })
+        .layer(middleware::from_fn(log::log_requests))
+        .with_state(state)
+}
+
+fn is_built(path: &str) -> bool {
+    wechat_routes().iter().any(|(built, _)| *built == path)
+}
+
+async fn wrong_method(request: Request, expected: Method) -> HttpError {
+    HttpError::WrongMethod {
+        path: request.uri().path().to_owned(),
+        expected,
+    }
+}
+
+/// `GET /healthz`: 200 once the server answers.
+async fn healthz() -> Response {
+    (
+        [(header::CONTENT_TYPE, respond::JSON_CONTENT_TYPE)],
+        r#"{"status":"ok"}"#,
+    )
+        .into_response()
+}
+
+/// `GET /`: what this server is; the simulator page will live here.
+async fn index() -> Response {
+    respond::json_response(
+        StatusCode::OK,
+        &serde_json::json!({
+            "name": "wxcard",
+            "version": env!("CARGO_PKG_VERSION"),
+            "health": "/healthz",
+        }),
+    )
+}
+
+/// Refuses admin and simulator calls without the admin token, when one is configured.
+async fn require_admin_token(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(expected) = &state.admin_token {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "));
+        if !given.is_some_and(|given| {
+            constant_time_eq(given.trim().as_bytes(), expected.expose().as_bytes())
+        }) {
+            return admin_status(HttpError::AdminAuth.into_response()).await;
+        }
+    }
+    next.run(request).await
+}
+
+/// Gives admin and simulator errors their 4xx status (WeChat's own paths always answer 200).
+async fn admin_status(mut response: Response) -> Response {
+    if let Some(failure) = response
+        .extensions()
+        .get::<Failure>()
+        .filter(|failure| !failure.keep_status)
+    {
+        *response.status_mut() = failure.error.admin_status();
+    }
+    response
+}
+
+/// One row of `wxcard routes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteInfo {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The path.
+    pub path: &'static str,
+    /// `built`, `not built` or `out of scope`.
+    pub status: &'static str,
+    /// Where the spec describes it.
+    pub spec: &'static str,
+}
+
+/// Every WeChat endpoint with its status, in catalogue order.
+#[must_use]
+pub fn route_table() -> Vec<RouteInfo> {
+    ALL_ENDPOINTS
+        .iter()
+        .map(|info| RouteInfo {
+            method: info.method.as_str(),
+            path: info.path,
+            status: match (is_built(info.path), info.scope) {
+                (true, _) => "built",
+                (false, Scope::Card) => "not built",
+                (false, Scope::Outside) => "out of scope",
+            },
+            spec: info.spec,
+        })
+        .collect()
+}

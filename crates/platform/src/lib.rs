@@ -1,0 +1,15 @@
+//! `wxcard-platform`: the WeChat card platform as a library.
+//!
+//! [`App::build`] opens the database and binds the listener, [`App::local_addr`] says where,
+//! and [`App::run_until_stopped`] serves until [`AppHandle::shutdown`]. The `wxcard` binary and
+//! the integration tests both start the server this way.
+
+pub mod app;
+pub mod config;
+pub mod domain;
+mod http;
+pub mod store;
+
+pub use app::{App, AppHandle, BuildError};
+pub use config::Config;
+pub use http::{route_table, RouteInfo};

@@ -1,0 +1,226 @@
+//! `store`: the only module that speaks SQL.
+//!
+//! The domain hands the store a synchronous closure over a [`Tx`]; the store runs it inside one
+//! database transaction on a storage thread and answers after the commit. Business rules stay in
+//! `domain`; SQL stays here. A closure's error rolls back everything it wrote, and nothing else.
+
+pub mod sqlite;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use tokio::sync::oneshot;
+
+use crate::domain::model::{AccessToken, App, LoginCode, OpenPlatform, Ticket, TokenKind, User};
+
+/// The database engines wxcard can run on. Both are named even when one is compiled out, so
+/// that a config asking for it gets "not compiled into this build" instead of "unknown".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// One file, WAL, one writer with group commit.
+    Sqlite,
+    /// Several wxcard instances on one server (the `postgres` cargo feature).
+    Postgres,
+}
+
+/// A storage failure with no business meaning.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness or foreign-key constraint refused the write.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A stored value could not be read back.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error("database error")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The storage threads have stopped.
+    #[error("store is shut down")]
+    Closed,
+}
+
+/// Shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One transaction's view of the data. Every method runs inside the caller's transaction.
+pub trait Tx {
+    /// The next value of a named counter, starting at 1.
+    fn next_seq(&mut self, kind: &str) -> StoreResult<u64>;
+    /// A bookkeeping value.
+    fn meta(&mut self, key: &str) -> StoreResult<Option<String>>;
+    /// Sets a bookkeeping value.
+    fn set_meta(&mut self, key: &str, value: &str) -> StoreResult<()>;
+
+    /// Adds an open platform account.
+    fn insert_open_platform(&mut self, open_platform: &OpenPlatform) -> StoreResult<()>;
+    /// One open platform account.
+    fn open_platform(&mut self, id: &str) -> StoreResult<Option<OpenPlatform>>;
+
+    /// Adds an app.
+    fn insert_app(&mut self, app: &App) -> StoreResult<()>;
+    /// One app.
+    fn app(&mut self, appid: &str) -> StoreResult<Option<App>>;
+    /// Every app, oldest first.
+    fn apps(&mut self) -> StoreResult<Vec<App>>;
+
+    /// Adds a user.
+    fn insert_user(&mut self, user: &User) -> StoreResult<()>;
+    /// One user.
+    fn user(&mut self, user_id: &str) -> StoreResult<Option<User>>;
+    /// Every user, oldest first.
+    fn users(&mut self) -> StoreResult<Vec<User>>;
+
+    /// Records a user's openid in an app.
+    fn insert_openid(&mut self, appid: &str, user_id: &str, openid: &str) -> StoreResult<()>;
+    /// A user's openids as (appid, openid).
+    fn openids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>>;
+    /// The user behind an openid.
+    fn user_id_by_openid(&mut self, appid: &str, openid: &str) -> StoreResult<Option<String>>;
+    /// Records a user's unionid in an open platform account.
+    fn insert_unionid(
+        &mut self,
+        open_platform_id: &str,
+        user_id: &str,
+        unionid: &str,
+    ) -> StoreResult<()>;
+    /// A user's unionids as (open platform id, unionid).
+    fn unionids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>>;
+
+    /// Adds an access_token.
+    fn insert_access_token(&mut self, token: &AccessToken) -> StoreResult<()>;
+    /// One access_token.
+    fn access_token(&mut self, token: &str) -> StoreResult<Option<AccessToken>>;
+    /// The newest token of an app and kind.
+    fn latest_access_token(
+        &mut self,
+        appid: &str,
+        kind: TokenKind,
+    ) -> StoreResult<Option<AccessToken>>;
+    /// Starts the grace period (ending at `until`) of every live, unrevoked token of an app and
+    /// kind; returns the tokens it revoked.
+    fn revoke_access_tokens(
+        &mut self,
+        appid: &str,
+        kind: TokenKind,
+        now: i64,
+        until: i64,
+    ) -> StoreResult<Vec<String>>;
+
+    /// Adds a ticket.
+    fn insert_ticket(&mut self, ticket: &Ticket) -> StoreResult<()>;
+    /// The newest ticket of an app and type.
+    fn latest_ticket(
+        &mut self,
+        appid: &str,
+        ticket_type: crate::domain::model::TicketType,
+    ) -> StoreResult<Option<Ticket>>;
+
+    /// Adds a `wx.login` code.
+    fn insert_login_code(&mut self, code: &LoginCode) -> StoreResult<()>;
+    /// One `wx.login` code.
+    fn login_code(&mut self, code: &str) -> StoreResult<Option<LoginCode>>;
+    /// Marks a `wx.login` code as exchanged.
+    fn mark_login_code_used(&mut self, code: &str, at: i64) -> StoreResult<()>;
+}
+
+/// What a finished job tells the storage thread: whether to roll its writes back, and how to
+/// answer its caller once the transaction's fate is known.
+pub struct JobOutcome {
+    /// Roll back this job's writes (its closure failed).
+    pub rollback: bool,
+    /// Called with the commit's result; sends the job's answer to its caller.
+    pub complete: Box<dyn FnOnce(StoreResult<()>) + Send>,
+}
+
+impl fmt::Debug for JobOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobOutcome")
+            .field("rollback", &self.rollback)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A unit of work for a storage thread.
+pub type Job = Box<dyn FnOnce(&mut dyn Tx) -> JobOutcome + Send>;
+
+/// A database. Held as `Arc<dyn Store>`; see [`write`] and [`read`] for the typed entry points.
+pub trait Store: Send + Sync + 'static {
+    /// Queues a job that may write; it runs in a transaction that commits before it answers.
+    fn submit_write(&self, job: Job);
+    /// Queues a job that only reads, on a reader connection.
+    fn submit_read(&self, job: Job);
+    /// Which engine this is.
+    fn engine(&self) -> Engine;
+}
+
+impl fmt::Debug for dyn Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Store({:?})", self.engine())
+    }
+}
+
+/// Runs `work` in a write transaction and returns its result once the transaction committed.
+/// If `work` fails, its writes are rolled back and its error returned.
+pub fn write<T, E, F>(
+    store: &dyn Store,
+    work: F,
+) -> impl Future<Output = Result<T, E>> + Send + 'static
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+{
+    let (job, answer) = job(work);
+    store.submit_write(job);
+    answer
+}
+
+/// Runs `work` against a consistent snapshot on a reader connection.
+pub fn read<T, E, F>(
+    store: &dyn Store,
+    work: F,
+) -> impl Future<Output = Result<T, E>> + Send + 'static
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+{
+    let (job, answer) = job(work);
+    store.submit_read(job);
+    answer
+}
+
+type Answer<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+fn job<T, E, F>(work: F) -> (Job, Answer<T, E>)
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+{
+    let (sender, receiver) = oneshot::channel::<Result<T, E>>();
+    let job: Job = Box::new(move |tx: &mut dyn Tx| {
+        let result = work(tx);
+        JobOutcome {
+            rollback: result.is_err(),
+            complete: Box::new(move |committed: StoreResult<()>| {
+                let answer = match committed {
+                    Ok(()) => result,
+                    Err(error) => Err(E::from(error)),
+                };
+                // The caller may have gone away (a dropped request); nothing to tell then.
+                let _ = sender.send(answer);
+            }),
+        }
+    });
+    let answer = Box::pin(async move {
+        receiver
+            .await
+            .unwrap_or_else(|_| Err(E::from(StoreError::Closed)))
+    });
+    (job, answer)
+}

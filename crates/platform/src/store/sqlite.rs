@@ -1,0 +1,662 @@
+//! The SQLite engine: one file in WAL mode, one writer thread, a pool of reader threads.
+//!
+//! SQLite allows one writer at a time, and many connections fighting for its lock are slower
+//! than one that never waits. So every write job goes to a single writer thread, which takes
+//! whatever jobs are queued, runs each in its own savepoint inside one transaction, commits
+//! once (group commit), and only then answers each caller. A failing job rolls back to its
+//! savepoint and leaves the others' writes alone.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
+
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
+
+use super::{Engine, Job, Store, StoreError, StoreResult, Tx};
+use crate::domain::model::{
+    AccessToken, App, AppKind, LoginCode, OpenPlatform, Ticket, TicketType, TokenKind, User,
+};
+
+/// Migrations in order; the file names match those of `migrations/postgres/`.
+const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_accounts",
+    include_str!("../../migrations/sqlite/0001_accounts.sql"),
+)];
+
+/// How hard a commit tries to reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: a committed write survives a power cut.
+    Full,
+    /// `synchronous=NORMAL`: survives a crash of wxcard, may lose the last commits on power loss.
+    Normal,
+}
+
+/// Settings of the SQLite engine.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// The database file; created when missing.
+    pub path: PathBuf,
+    /// Reader threads (each with its own connection).
+    pub readers: usize,
+    /// The most jobs one group commit takes.
+    pub max_batch: usize,
+    /// `synchronous` setting.
+    pub durability: Durability,
+}
+
+/// A SQLite database behind the [`Store`] trait.
+pub struct SqliteStore {
+    writer: Mutex<mpsc::Sender<Job>>,
+    readers: Mutex<mpsc::Sender<Job>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database, applies pending migrations and starts the
+    /// storage threads.
+    ///
+    /// # Errors
+    /// When the file cannot be opened or a migration fails.
+    pub fn open(options: &SqliteOptions) -> StoreResult<Arc<Self>> {
+        let mut writer = open_connection(&options.path, false)?;
+        let synchronous = match options.durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        writer
+            .pragma_update(None, "synchronous", synchronous)
+            .map_err(backend)?;
+        migrate(&mut writer)?;
+
+        let (write_sender, write_receiver) = mpsc::channel::<Job>();
+        let max_batch = options.max_batch.max(1);
+        thread::Builder::new()
+            .name("wxcard-sqlite-writer".into())
+            .spawn(move || run_writer(&writer, &write_receiver, max_batch))
+            .map_err(backend)?;
+
+        let (read_sender, read_receiver) = mpsc::channel::<Job>();
+        let read_receiver = Arc::new(Mutex::new(read_receiver));
+        for index in 0..options.readers.max(1) {
+            let connection = open_connection(&options.path, true)?;
+            let receiver = Arc::clone(&read_receiver);
+            thread::Builder::new()
+                .name(format!("wxcard-sqlite-reader-{index}"))
+                .spawn(move || run_reader(&connection, &receiver))
+                .map_err(backend)?;
+        }
+        Ok(Arc::new(Self {
+            writer: Mutex::new(write_sender),
+            readers: Mutex::new(read_sender),
+        }))
+    }
+}
+
+impl Store for SqliteStore {
+    fn submit_write(&self, job: Job) {
+        submit(&self.writer, job);
+    }
+
+    fn submit_read(&self, job: Job) {
+        submit(&self.readers, job);
+    }
+
+    fn engine(&self) -> Engine {
+        Engine::Sqlite
+    }
+}
+
+fn submit(queue: &Mutex<mpsc::Sender<Job>>, job: Job) {
+    let sender = queue
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    if let Err(mpsc::SendError(job)) = sender.send(job) {
+        // The storage thread is gone: answer the caller instead of leaving it waiting.
+        let outcome = job(&mut ClosedTx);
+        (outcome.complete)(Err(StoreError::Closed));
+    }
+}
+
+fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let connection = Connection::open_with_flags(path, flags).map_err(backend)?;
+    connection
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(backend)?;
+    if !read_only {
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+    }
+    connection
+        .pragma_update(None, "foreign_keys", "ON")
+        .map_err(backend)?;
+    Ok(connection)
+}
+
+fn migrate(connection: &mut Connection) -> StoreResult<()> {
+    connection
+        .execute_batch("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        .map_err(backend)?;
+    for (name, sql) in MIGRATIONS {
+        let tx = connection.transaction().map_err(backend)?;
+        let applied: Option<String> = tx
+            .query_row(
+                "SELECT name FROM _migrations WHERE name = ?1",
+                [name],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        if applied.is_none() {
+            tx.execute_batch(sql).map_err(backend)?;
+            tx.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?1, strftime('%s', 'now'))",
+                [name],
+            )
+            .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn run_writer(connection: &Connection, queue: &mpsc::Receiver<Job>, max_batch: usize) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < max_batch {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(connection, batch);
+    }
+}
+
+/// Runs queued jobs in one transaction, one savepoint each, then answers them all.
+fn run_batch(connection: &Connection, batch: Vec<Job>) {
+    if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
+        let message = error.to_string();
+        for job in batch {
+            let outcome = job(&mut ClosedTx);
+            (outcome.complete)(Err(StoreError::Backend(message.clone().into())));
+        }
+        return;
+    }
+    let mut completions = Vec::with_capacity(batch.len());
+    for job in batch {
+        if let Err(error) = exec_cached(connection, "SAVEPOINT job") {
+            tracing::error!(error = %error, "could not open a savepoint");
+            continue;
+        }
+        let mut tx = SqliteTx { connection };
+        let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
+        let rollback = outcome.as_ref().map_or(true, |outcome| outcome.rollback);
+        let closed = if rollback {
+            exec_cached(connection, "ROLLBACK TO job")
+                .and_then(|()| exec_cached(connection, "RELEASE job"))
+        } else {
+            exec_cached(connection, "RELEASE job")
+        };
+        if let Err(error) = closed {
+            tracing::error!(error = %error, "could not close a savepoint");
+        }
+        match outcome {
+            Ok(outcome) => completions.push(outcome.complete),
+            // The job's answer channel was dropped with it; its caller sees the store as closed.
+            Err(_) => tracing::error!("a storage job panicked; its writes were rolled back"),
+        }
+    }
+    let committed = connection.execute_batch("COMMIT");
+    if committed.is_err() {
+        let _ = connection.execute_batch("ROLLBACK");
+    }
+    for complete in completions {
+        complete(
+            committed
+                .as_ref()
+                .map(|_| ())
+                .map_err(|error| StoreError::Backend(error.to_string().into())),
+        );
+    }
+}
+
+fn run_reader(connection: &Connection, queue: &Mutex<mpsc::Receiver<Job>>) {
+    loop {
+        let next = queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .recv();
+        let Ok(job) = next else { return };
+        if let Err(error) = connection.execute_batch("BEGIN") {
+            let outcome = job(&mut ClosedTx);
+            (outcome.complete)(Err(backend(error)));
+            continue;
+        }
+        let mut tx = SqliteTx { connection };
+        let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
+        let _ = connection.execute_batch("COMMIT");
+        match outcome {
+            Ok(outcome) => (outcome.complete)(Ok(())),
+            Err(_) => tracing::error!("a read job panicked"),
+        }
+    }
+}
+
+fn exec_cached(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    connection.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
+
+fn backend(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(error))
+}
+
+fn map_error(error: rusqlite::Error) -> StoreError {
+    match &error {
+        rusqlite::Error::SqliteFailure(failure, message)
+            if failure.code == ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(message.clone().unwrap_or_else(|| failure.to_string()))
+        }
+        _ => backend(error),
+    }
+}
+
+/// A job's view of the writer's (or a reader's) open transaction.
+struct SqliteTx<'c> {
+    connection: &'c Connection,
+}
+
+impl SqliteTx<'_> {
+    fn execute(&self, sql: &str, params: impl rusqlite::Params) -> StoreResult<usize> {
+        self.connection
+            .prepare_cached(sql)
+            .and_then(|mut statement| statement.execute(params))
+            .map_err(map_error)
+    }
+
+    fn query_one<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> StoreResult<Option<T>> {
+        self.connection
+            .prepare_cached(sql)
+            .and_then(|mut statement| statement.query_row(params, map).optional())
+            .map_err(map_error)
+    }
+
+    fn query_all<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> StoreResult<Vec<T>> {
+        let mut statement = self.connection.prepare_cached(sql).map_err(map_error)?;
+        let rows = statement.query_map(params, map).map_err(map_error)?;
+        rows.collect::<rusqlite::Result<Vec<T>>>()
+            .map_err(map_error)
+    }
+}
+
+/// Turns a bad stored value into an error a row mapper can return.
+fn corrupt(column: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column,
+        rusqlite::types::Type::Text,
+        format!("unexpected {what}").into(),
+    )
+}
+
+const APP_COLUMNS: &str = "appid, secret, kind, name, original_id, open_platform_id, created_at";
+
+fn app_from_row(row: &Row<'_>) -> rusqlite::Result<App> {
+    let kind: String = row.get(2)?;
+    Ok(App {
+        appid: row.get(0)?,
+        secret: row.get(1)?,
+        kind: AppKind::parse(&kind).ok_or_else(|| corrupt(2, "app kind"))?,
+        name: row.get(3)?,
+        original_id: row.get(4)?,
+        open_platform_id: row.get(5)?,
+        created_at: row.get(6)?,
+    })
+}
+
+const USER_COLUMNS: &str =
+    "user_id, nickname, profile, client_os, client_version, base_library, created_at";
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    let profile: String = row.get(2)?;
+    Ok(User {
+        user_id: row.get(0)?,
+        nickname: row.get(1)?,
+        profile: serde_json::from_str(&profile).map_err(|_| corrupt(2, "profile"))?,
+        client_os: row.get(3)?,
+        client_version: row.get(4)?,
+        base_library: row.get(5)?,
+        created_at: row.get(6)?,
+    })
+}
+
+const TOKEN_COLUMNS: &str = "token, appid, kind, issued_at, expires_at, revoked_until";
+
+fn token_from_row(row: &Row<'_>) -> rusqlite::Result<AccessToken> {
+    let kind: String = row.get(2)?;
+    Ok(AccessToken {
+        token: row.get(0)?,
+        appid: row.get(1)?,
+        kind: TokenKind::parse(&kind).ok_or_else(|| corrupt(2, "token kind"))?,
+        issued_at: row.get(3)?,
+        expires_at: row.get(4)?,
+        revoked_until: row.get(5)?,
+    })
+}
+
+impl Tx for SqliteTx<'_> {
+    fn next_seq(&mut self, kind: &str) -> StoreResult<u64> {
+        let value: Option<i64> = self.query_one(
+            "INSERT INTO sequences (kind, value) VALUES (?1, 1) ON CONFLICT (kind) DO UPDATE SET value = value + 1 RETURNING value",
+            [kind],
+            |row| row.get(0),
+        )?;
+        let value = value
+            .ok_or_else(|| StoreError::Corrupt(format!("sequence {kind} returned nothing")))?;
+        u64::try_from(value)
+            .map_err(|_| StoreError::Corrupt(format!("sequence {kind} is negative")))
+    }
+
+    fn meta(&mut self, key: &str) -> StoreResult<Option<String>> {
+        self.query_one("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+            row.get(0)
+        })
+    }
+
+    fn set_meta(&mut self, key: &str, value: &str) -> StoreResult<()> {
+        self.execute("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])?;
+        Ok(())
+    }
+
+    fn insert_open_platform(&mut self, open_platform: &OpenPlatform) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO open_platforms (id, name, created_at) VALUES (?1, ?2, ?3)",
+            params![
+                open_platform.id,
+                open_platform.name,
+                open_platform.created_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn open_platform(&mut self, id: &str) -> StoreResult<Option<OpenPlatform>> {
+        self.query_one(
+            "SELECT id, name, created_at FROM open_platforms WHERE id = ?1",
+            [id],
+            |row| {
+                Ok(OpenPlatform {
+                    id: row.get(0)?,
+                    name: row.get(1)?,
+                    created_at: row.get(2)?,
+                })
+            },
+        )
+    }
+
+    fn insert_app(&mut self, app: &App) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO apps (appid, secret, kind, name, original_id, open_platform_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![app.appid, app.secret, app.kind.as_str(), app.name, app.original_id, app.open_platform_id, app.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn app(&mut self, appid: &str) -> StoreResult<Option<App>> {
+        self.query_one(
+            &format!("SELECT {APP_COLUMNS} FROM apps WHERE appid = ?1"),
+            [appid],
+            app_from_row,
+        )
+    }
+
+    fn apps(&mut self) -> StoreResult<Vec<App>> {
+        self.query_all(
+            &format!("SELECT {APP_COLUMNS} FROM apps ORDER BY created_at, rowid"),
+            [],
+            app_from_row,
+        )
+    }
+
+    fn insert_user(&mut self, user: &User) -> StoreResult<()> {
+        let profile = serde_json::to_string(&user.profile)
+            .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        self.execute(
+            "INSERT INTO users (user_id, nickname, profile, client_os, client_version, base_library, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![user.user_id, user.nickname, profile, user.client_os, user.client_version, user.base_library, user.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn user(&mut self, user_id: &str) -> StoreResult<Option<User>> {
+        self.query_one(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE user_id = ?1"),
+            [user_id],
+            user_from_row,
+        )
+    }
+
+    fn users(&mut self) -> StoreResult<Vec<User>> {
+        self.query_all(
+            &format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, rowid"),
+            [],
+            user_from_row,
+        )
+    }
+
+    fn insert_openid(&mut self, appid: &str, user_id: &str, openid: &str) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO openids (appid, user_id, openid) VALUES (?1, ?2, ?3)",
+            [appid, user_id, openid],
+        )?;
+        Ok(())
+    }
+
+    fn openids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>> {
+        self.query_all(
+            "SELECT appid, openid FROM openids WHERE user_id = ?1 ORDER BY appid",
+            [user_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+    }
+
+    fn user_id_by_openid(&mut self, appid: &str, openid: &str) -> StoreResult<Option<String>> {
+        self.query_one(
+            "SELECT user_id FROM openids WHERE appid = ?1 AND openid = ?2",
+            [appid, openid],
+            |row| row.get(0),
+        )
+    }
+
+    fn insert_unionid(
+        &mut self,
+        open_platform_id: &str,
+        user_id: &str,
+        unionid: &str,
+    ) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO unionids (open_platform_id, user_id, unionid) VALUES (?1, ?2, ?3)",
+            [open_platform_id, user_id, unionid],
+        )?;
+        Ok(())
+    }
+
+    fn unionids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>> {
+        self.query_all(
+            "SELECT open_platform_id, unionid FROM unionids WHERE user_id = ?1 ORDER BY open_platform_id",
+            [user_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+    }
+
+    fn insert_access_token(&mut self, token: &AccessToken) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO access_tokens (token, appid, kind, issued_at, expires_at, revoked_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![token.token, token.appid, token.kind.as_str(), token.issued_at, token.expires_at, token.revoked_until],
+        )?;
+        Ok(())
+    }
+
+    fn access_token(&mut self, token: &str) -> StoreResult<Option<AccessToken>> {
+        self.query_one(
+            &format!("SELECT {TOKEN_COLUMNS} FROM access_tokens WHERE token = ?1"),
+            [token],
+            token_from_row,
+        )
+    }
+
+    fn latest_access_token(
+        &mut self,
+        appid: &str,
+        kind: TokenKind,
+    ) -> StoreResult<Option<AccessToken>> {
+        self.query_one(
+            &format!("SELECT {TOKEN_COLUMNS} FROM access_tokens WHERE appid = ?1 AND kind = ?2 ORDER BY issued_at DESC, rowid DESC LIMIT 1"),
+            [appid, kind.as_str()],
+            token_from_row,
+        )
+    }
+
+    fn revoke_access_tokens(
+        &mut self,
+        appid: &str,
+        kind: TokenKind,
+        now: i64,
+        until: i64,
+    ) -> StoreResult<Vec<String>> {
+        self.query_all(
+            "UPDATE access_tokens SET revoked_until = ?4 WHERE appid = ?1 AND kind = ?2 AND revoked_until IS NULL AND expires_at > ?3 RETURNING token",
+            params![appid, kind.as_str(), now, until],
+            |row| row.get(0),
+        )
+    }
+
+    fn insert_ticket(&mut self, ticket: &Ticket) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO tickets (ticket, appid, ticket_type, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![ticket.ticket, ticket.appid, ticket.ticket_type.as_str(), ticket.issued_at, ticket.expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn latest_ticket(
+        &mut self,
+        appid: &str,
+        ticket_type: TicketType,
+    ) -> StoreResult<Option<Ticket>> {
+        self.query_one(
+            "SELECT ticket, appid, ticket_type, issued_at, expires_at FROM tickets WHERE appid = ?1 AND ticket_type = ?2 ORDER BY issued_at DESC, rowid DESC LIMIT 1",
+            [appid, ticket_type.as_str()],
+            |row| {
+                let ticket_type: String = row.get(2)?;
+                Ok(Ticket {
+                    ticket: row.get(0)?,
+                    appid: row.get(1)?,
+                    ticket_type: TicketType::parse(&ticket_type).ok_or_else(|| corrupt(2, "ticket type"))?,
+                    issued_at: row.get(3)?,
+                    expires_at: row.get(4)?,
+                })
+            },
+        )
+    }
+
+    fn insert_login_code(&mut self, code: &LoginCode) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO login_codes (code, appid, user_id, session_key, issued_at, expires_at, used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![code.code, code.appid, code.user_id, code.session_key, code.issued_at, code.expires_at, code.used_at],
+        )?;
+        Ok(())
+    }
+
+    fn login_code(&mut self, code: &str) -> StoreResult<Option<LoginCode>> {
+        self.query_one(
+            "SELECT code, appid, user_id, session_key, issued_at, expires_at, used_at FROM login_codes WHERE code = ?1",
+            [code],
+            |row| {
+                Ok(LoginCode {
+                    code: row.get(0)?,
+                    appid: row.get(1)?,
+                    user_id: row.get(2)?,
+                    session_key: row.get(3)?,
+                    issued_at: row.get(4)?,
+                    expires_at: row.get(5)?,
+                    used_at: row.get(6)?,
+                })
+            },
+        )
+    }
+
+    fn mark_login_code_used(&mut self, code: &str, at: i64) -> StoreResult<()> {
+        self.execute(
+            "UPDATE login_codes SET used_at = ?2 WHERE code = ?1",
+            params![code, at],
+        )?;
+        Ok(())
+    }
+}
+
+/// Stands in for a transaction when the storage thread could not open one, so that a job can
+/// still be turned into an answer for its caller. Every call fails.
+struct ClosedTx;
+
+macro_rules! closed_tx {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        impl Tx for ClosedTx {
+            $(fn $name(&mut self, $(_: $ty),*) -> StoreResult<$ret> { Err(StoreError::Closed) })*
+        }
+    };
+}
+
+closed_tx! {
+    next_seq(kind: &str) -> u64;
+    meta(key: &str) -> Option<String>;
+    set_meta(key: &str, value: &str) -> ();
+    insert_open_platform(open_platform: &OpenPlatform) -> ();
+    open_platform(id: &str) -> Option<OpenPlatform>;
+    insert_app(app: &App) -> ();
+    app(appid: &str) -> Option<App>;
+    apps() -> Vec<App>;
+    insert_user(user: &User) -> ();
+    user(user_id: &str) -> Option<User>;
+    users() -> Vec<User>;
+    insert_openid(appid: &str, user_id: &str, openid: &str) -> ();
+    openids_of_user(user_id: &str) -> Vec<(String, String)>;
+    user_id_by_openid(appid: &str, openid: &str) -> Option<String>;
+    insert_unionid(open_platform_id: &str, user_id: &str, unionid: &str) -> ();
+    unionids_of_user(user_id: &str) -> Vec<(String, String)>;
+    insert_access_token(token: &AccessToken) -> ();
+    access_token(token: &str) -> Option<AccessToken>;
+    latest_access_token(appid: &str, kind: TokenKind) -> Option<AccessToken>;
+    revoke_access_tokens(appid: &str, kind: TokenKind, now: i64, until: i64) -> Vec<String>;
+    insert_ticket(ticket: &Ticket) -> ();
+    latest_ticket(appid: &str, ticket_type: TicketType) -> Option<Ticket>;
+    insert_login_code(code: &LoginCode) -> ();
+    login_code(code: &str) -> Option<LoginCode>;
+    mark_login_code_used(code: &str, at: i64) -> ();
+}
