@@ -227,12 +227,13 @@ impl Config {
             |path| format!("configuration ({} + environment + flags)", path.display()),
         );
         let config: Config =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|error: toml::de::Error| ConfigError::Invalid {
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|error| {
+                let path = error.path().to_string();
+                ConfigError::Invalid {
                     origin,
-                    message: error.message().to_owned(),
-                })?;
+                    message: format!("{path}: {}", error.into_inner().message()),
+                }
+            })?;
         config.check()?;
         Ok(Loaded { config, warnings })
     }
@@ -273,6 +274,16 @@ impl Config {
     }
 }
 
+/// Keys whose values are always strings, even when they look like numbers (`admin_token = 123`).
+const STRING_KEYS: &[&str] = &[
+    "listen",
+    "db",
+    "database_url",
+    "admin_token",
+    "log",
+    "store.synchronous",
+];
+
 /// `WXCARD_*` variables that are not config keys but are read elsewhere (tests, scripts).
 const IGNORED_ENV: &[&str] = &["WXCARD_TEST_DATABASE_URL", "WXCARD_BIN", "WXCARD_URL"];
 
@@ -285,12 +296,16 @@ fn env_names() -> Vec<String> {
 /// Sets a dotted key. The value is read as a TOML value when it parses as one (numbers,
 /// booleans), and as a string otherwise (paths, addresses, tokens).
 fn set_key(table: &mut toml::Table, key: &str, raw: &str) {
-    let value = format!("v = {raw}")
-        .parse::<toml::Table>()
-        .ok()
-        .and_then(|mut parsed| parsed.remove("v"))
-        .filter(|value| !value.is_str() && !value.is_table() && !value.is_array());
-    let value = value.unwrap_or_else(|| toml::Value::String(raw.to_owned()));
+    let parsed = if STRING_KEYS.contains(&key) {
+        None
+    } else {
+        format!("v = {raw}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut parsed| parsed.remove("v"))
+            .filter(|value| !value.is_str() && !value.is_table() && !value.is_array())
+    };
+    let value = parsed.unwrap_or_else(|| toml::Value::String(raw.to_owned()));
     let mut parts: Vec<&str> = key.split('.').collect();
     let last = parts.pop().unwrap_or(key);
     let mut current = table;

@@ -12,4 +12,7 @@ pub mod store;
 
 pub use app::{App, AppHandle, BuildError};
 pub use config::Config;
-pub use http::{route_table, RouteInfo};
+pub use http::{
+    route_table, routes_markdown as http_routes_markdown, routes_text as http_routes_text,
+    RouteInfo,
+};

@@ -39,10 +39,18 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpErr
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(HttpError::EmptyBody);
     }
-    serde_json::from_slice(bytes).map_err(|error| {
-        let message = error.to_string();
-        match error.classify() {
-            Category::Data if message.starts_with("missing field") => {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        // The path names the field ("card.base_info.title") so that the hint can say which.
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let message = if path == "." || path.is_empty() {
+            inner.to_string()
+        } else {
+            format!("{path}: {inner}")
+        };
+        match inner.classify() {
+            Category::Data if inner.to_string().starts_with("missing field") => {
                 HttpError::MissingField(message)
             }
             Category::Data => {
@@ -52,7 +60,11 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpErr
                 HttpError::BadBody(format!("the body is not valid JSON: {message}"))
             }
         }
-    })
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| HttpError::BadBody(format!("the body is not valid JSON: {error}")))?;
+    Ok(parsed)
 }
 
 /// The query string's parameters, percent-decoded.

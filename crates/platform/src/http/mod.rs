@@ -237,3 +237,31 @@ pub fn route_table() -> Vec<RouteInfo> {
         })
         .collect()
 }
+
+/// The route table as aligned text (what `wxcard routes` prints).
+#[must_use]
+pub fn routes_text() -> String {
+    let rows = route_table();
+    let width = rows.iter().map(|row| row.path.len()).max().unwrap_or(0);
+    rows.iter()
+        .map(|row| {
+            format!(
+                "{:<4} {:<width$}  {:<12}  {}\n",
+                row.method, row.path, row.status, row.spec
+            )
+        })
+        .collect()
+}
+
+/// The route table as a Markdown table (for docs/compat.md).
+#[must_use]
+pub fn routes_markdown() -> String {
+    let mut out = String::from("| method | path | status | spec |\n|---|---|---|---|\n");
+    for row in route_table() {
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            row.method, row.path, row.status, row.spec
+        ));
+    }
+    out
+}

@@ -1,1 +1,7 @@
+//! The platform's integration tests: each starts the real server on an ephemeral port with its
+//! own database and talks to it over HTTP, through the SDK or raw requests.
 
+mod admin;
+mod auth;
+mod errors;
+mod helpers;

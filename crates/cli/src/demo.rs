@@ -1,0 +1,167 @@
+//! `wxcard demo`: seeds an open platform account, a Service Account, a Mini Program bound to
+//! it and two users, remembers them in the database, and prints what to try.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use serde_json::json;
+use wxcard_platform::config::Config;
+use wxcard_platform::domain::accounts::NewUser;
+use wxcard_platform::domain::model::AppKind;
+use wxcard_platform::AppHandle;
+
+const DEMO_KEY: &str = "demo";
+
+/// Seeds (or finds the earlier seeding) and prints it.
+pub(crate) async fn seed_and_print(
+    handle: &AppHandle,
+    addr: SocketAddr,
+    config: &Config,
+) -> anyhow::Result<()> {
+    let (seeded, reused) = match handle.meta(DEMO_KEY).await? {
+        Some(text) => (
+            serde_json::from_str::<serde_json::Value>(&text)
+                .context("the stored demo data is not JSON; delete the demo database")?,
+            true,
+        ),
+        None => (seed(handle).await?, false),
+    };
+    println!("{}", describe(&seeded, addr, config, reused));
+    Ok(())
+}
+
+async fn seed(handle: &AppHandle) -> anyhow::Result<serde_json::Value> {
+    let accounts = handle.accounts();
+    let open_platform = accounts
+        .create_open_platform("Demo Open Platform".into())
+        .await?;
+    let service_account = accounts
+        .create_app(
+            AppKind::ServiceAccount,
+            "Demo Coffee".into(),
+            Some(open_platform.id.clone()),
+        )
+        .await?;
+    let mini_program = accounts
+        .create_app(
+            AppKind::MiniProgram,
+            "Demo Coffee Mini Program".into(),
+            Some(open_platform.id.clone()),
+        )
+        .await?;
+    let alice_profile: BTreeMap<String, String> = [
+        ("name", "Alice Zhang"),
+        ("mobile", "13800138000"),
+        ("sex", "female"),
+        ("birthday", "1990-05-01"),
+        ("email", "alice@example.com"),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_owned(), value.to_owned()))
+    .collect();
+    let alice = accounts
+        .create_user(NewUser {
+            nickname: "Alice".into(),
+            profile: alice_profile,
+            client: None,
+            base_library: None,
+        })
+        .await?;
+    // Bob's client predates the card-opening component and wx.addCard, to show the fallbacks.
+    let bob = accounts
+        .create_user(NewUser {
+            nickname: "Bob".into(),
+            profile: BTreeMap::new(),
+            client: Some(("android".into(), "6.5.8".into())),
+            base_library: Some("1.0.4".into()),
+        })
+        .await?;
+    let seeded = json!({
+        "open_platform_id": open_platform.id,
+        "service_account": {"appid": service_account.appid, "secret": service_account.secret, "original_id": service_account.original_id},
+        "mini_program": {"appid": mini_program.appid, "secret": mini_program.secret, "user_name": mini_program.user_name()},
+        "users": [
+            {"user_id": alice.user_id, "nickname": "Alice", "client": "ios 8.0.50, base library 3.5.0"},
+            {"user_id": bob.user_id, "nickname": "Bob", "client": "android 6.5.8, base library 1.0.4 (too old for wx.addCard)"},
+        ],
+    });
+    handle.set_meta(DEMO_KEY, &seeded.to_string()).await?;
+    Ok(seeded)
+}
+
+fn describe(seeded: &serde_json::Value, addr: SocketAddr, config: &Config, reused: bool) -> String {
+    let text = |pointer: &str| {
+        seeded
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let base = format!("http://{addr}");
+    let (sa_appid, sa_secret) = (
+        text("/service_account/appid"),
+        text("/service_account/secret"),
+    );
+    let (mp_appid, mp_secret) = (text("/mini_program/appid"), text("/mini_program/secret"));
+    let alice = text("/users/0/user_id");
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        if reused {
+            format!(
+                "demo data (reused from {}; delete it to start afresh):",
+                config.db.display()
+            )
+        } else {
+            "demo data seeded:".to_owned()
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  open platform account  {}",
+        text("/open_platform_id")
+    );
+    let _ = writeln!(
+        out,
+        "  Service Account        appid {sa_appid}  secret {sa_secret}  original id {}",
+        text("/service_account/original_id")
+    );
+    let _ = writeln!(
+        out,
+        "  Mini Program           appid {mp_appid}  secret {mp_secret}  user_name {}",
+        text("/mini_program/user_name")
+    );
+    if let Some(users) = seeded.get("users").and_then(serde_json::Value::as_array) {
+        for user in users {
+            let field = |name: &str| {
+                user.get(name)
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned()
+            };
+            let _ = writeln!(
+                out,
+                "  user {:<6}            {}  ({})",
+                field("nickname"),
+                field("user_id"),
+                field("client")
+            );
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "try it:");
+    let _ = writeln!(out, "  curl '{base}/cgi-bin/token?grant_type=client_credential&appid={sa_appid}&secret={sa_secret}'");
+    let _ = writeln!(
+        out,
+        "  curl '{base}/cgi-bin/ticket/getticket?type=wx_card&access_token=ACCESS_TOKEN'"
+    );
+    let _ = writeln!(out, "  curl -X POST {base}/sim/v1/login -d '{{\"user_id\":\"{alice}\",\"appid\":\"{mp_appid}\"}}'");
+    let _ = writeln!(out, "  curl '{base}/sns/jscode2session?appid={mp_appid}&secret={mp_secret}&js_code=CODE&grant_type=authorization_code'");
+    let _ = writeln!(out, "  curl {base}/admin/v1/users/{alice}");
+    let _ = writeln!(out, "point wechatpy, wechat-api or your own SDK at {base} instead of https://api.weixin.qq.com (see README.md).");
+    let _ = write!(out, "press Ctrl-C to stop.");
+    out
+}

@@ -1,0 +1,218 @@
+//! Starting a server per test, and the `given_…` steps the tests share.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::{json, Value};
+use wxcard_platform::{App, AppHandle, Config};
+
+/// A server running for one test, on its own database.
+pub(crate) struct TestApp {
+    pub(crate) base_url: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) handle: AppHandle,
+    pub(crate) db: TestDb,
+}
+
+/// A temporary directory holding the test's database; removed when dropped.
+pub(crate) struct TestDb {
+    pub(crate) dir: PathBuf,
+}
+
+impl TestDb {
+    pub(crate) fn create() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "wxcard-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self { dir }
+    }
+
+    pub(crate) fn path(&self) -> PathBuf {
+        self.dir.join("wxcard.db")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The credentials of an app made through the admin API.
+#[derive(Debug, Clone)]
+pub(crate) struct TestAppCredentials {
+    pub(crate) appid: String,
+    pub(crate) secret: String,
+    pub(crate) original_id: String,
+}
+
+pub(crate) fn test_config(db: &TestDb) -> Config {
+    let mut config = Config::default();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.db = db.path();
+    config.store.synchronous = "normal".into();
+    config
+}
+
+pub(crate) async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let db = TestDb::create();
+    let mut config = test_config(&db);
+    configure(&mut config);
+    spawn_on(db, config).await
+}
+
+/// Starts a server on an existing database (to test what survives a restart).
+pub(crate) async fn spawn_on(db: TestDb, config: Config) -> TestApp {
+    let server = App::build(config).await.expect("the app should build");
+    let base_url = format!("http://{}", server.local_addr());
+    let handle = server.handle();
+    tokio::spawn(server.run_until_stopped());
+    TestApp {
+        base_url,
+        http: reqwest::Client::new(),
+        handle,
+        db,
+    }
+}
+
+impl TestApp {
+    pub(crate) fn sdk(&self, app: &TestAppCredentials) -> wxcard_sdk::Client {
+        wxcard_sdk::Client::new(&self.base_url, &app.appid, &app.secret)
+    }
+
+    /// Sends a request and returns (status, content type, JSON body).
+    pub(crate) async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&str>,
+    ) -> (u16, String, Value) {
+        let mut builder = self
+            .http
+            .request(method, format!("{}{path}", self.base_url));
+        if let Some(body) = body {
+            builder = builder.body(body.to_owned());
+        }
+        let response = builder.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let text = response.text().await.expect("a body");
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| {
+            panic!("{path} answered with something that is not JSON: {text:?}")
+        });
+        (status, content_type, body)
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> Value {
+        self.request(reqwest::Method::GET, path, None).await.2
+    }
+
+    pub(crate) async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let (status, _, body) = self
+            .request(reqwest::Method::POST, path, Some(&body.to_string()))
+            .await;
+        (status, body)
+    }
+
+    pub(crate) async fn given_an_open_platform(&self) -> String {
+        let (status, body) = self
+            .post(
+                "/admin/v1/open-platforms",
+                &json!({"name": "Test Open Platform"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn given_an_app(&self, kind: &str, open_platform_id: Option<&str>) -> TestAppCredentials {
+        let mut request = json!({"kind": kind, "name": format!("Test {kind}")});
+        if let Some(id) = open_platform_id {
+            request["open_platform_id"] = json!(id);
+        }
+        let (status, body) = self.post("/admin/v1/apps", &request).await;
+        assert_eq!(status, 200, "{body}");
+        TestAppCredentials {
+            appid: body["appid"].as_str().unwrap().to_owned(),
+            secret: body["secret"].as_str().unwrap().to_owned(),
+            original_id: body["original_id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub(crate) async fn given_a_service_account(&self) -> TestAppCredentials {
+        self.given_an_app("service_account", None).await
+    }
+
+    pub(crate) async fn given_a_mini_program(
+        &self,
+        open_platform_id: Option<&str>,
+    ) -> TestAppCredentials {
+        self.given_an_app("mini_program", open_platform_id).await
+    }
+
+    pub(crate) async fn given_a_user(&self) -> String {
+        let (status, body) = self
+            .post(
+                "/admin/v1/users",
+                &json!({"nickname": "Alice", "profile": {"mobile": "13800138000"}}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["user_id"].as_str().unwrap().to_owned()
+    }
+
+    pub(crate) async fn given_a_token(&self, app: &TestAppCredentials) -> String {
+        let body = self
+            .get(&format!(
+                "/cgi-bin/token?grant_type=client_credential&appid={}&secret={}",
+                app.appid, app.secret
+            ))
+            .await;
+        body["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token: {body}"))
+            .to_owned()
+    }
+
+    pub(crate) async fn advance_clock(&self, seconds: i64) {
+        let (status, body) = self
+            .post("/admin/v1/clock/advance", &json!({"seconds": seconds}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// `wx.login` in the simulator.
+    pub(crate) async fn given_a_login_code(
+        &self,
+        user_id: &str,
+        mini_program: &TestAppCredentials,
+    ) -> String {
+        let (status, body) = self
+            .post(
+                "/sim/v1/login",
+                &json!({"user_id": user_id, "appid": mini_program.appid}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["errMsg"], "login:ok", "{body}");
+        body["code"].as_str().unwrap().to_owned()
+    }
+}
+
+/// The errcode of an answer (0 when absent, as for `/cgi-bin/token`).
+pub(crate) fn errcode(body: &Value) -> i64 {
+    body.get("errcode").and_then(Value::as_i64).unwrap_or(0)
+}
