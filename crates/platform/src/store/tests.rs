@@ -1,1 +1,142 @@
+//! Conformance of the storage engines: what every `Store` must do, whatever the engine.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::domain::model::{App, AppKind};
+use crate::store::sqlite::{Durability, SqliteOptions, SqliteStore};
+use crate::store::{self, Store, StoreError, Tx};
+
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("wxcard-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn open(dir: &TempDir) -> Arc<dyn Store> {
+    SqliteStore::open(&SqliteOptions { path: dir.0.join("store.db"), readers: 2, max_batch: 64, durability: Durability::Normal }).unwrap()
+}
+
+fn app(appid: &str) -> App {
+    App { appid: appid.into(), secret: "s".into(), kind: AppKind::ServiceAccount, name: "n".into(), original_id: format!("gh_{appid}"), open_platform_id: None, created_at: 0 }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum TestError {
+    #[error("refused on purpose")]
+    Refused,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_conforms() {
+    let dir = TempDir::new("conformance");
+    conformance(open(&dir)).await;
+}
+
+/// Every engine runs these checks.
+async fn conformance(store: Arc<dyn Store>) {
+    concurrent_writes_each_commit_exactly_once(&store).await;
+    a_failing_job_rolls_back_only_its_own_writes(&store).await;
+    constraint_violations_are_conflicts(&store).await;
+    reads_see_committed_writes(&store).await;
+}
+
+async fn concurrent_writes_each_commit_exactly_once(store: &Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for _ in 0..500 {
+        let store = Arc::clone(store);
+        tasks.push(tokio::spawn(async move { store::write(&*store, |tx: &mut dyn Tx| tx.next_seq("exactly-once")).await }));
+    }
+    let mut seen = HashSet::new();
+    for task in tasks {
+        assert!(seen.insert(task.await.unwrap().unwrap()), "a sequence number was handed out twice");
+    }
+
+    assert_eq!(seen, (1..=500).collect::<HashSet<u64>>());
+}
+
+async fn a_failing_job_rolls_back_only_its_own_writes(store: &Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for index in 0..200 {
+        let store = Arc::clone(store);
+        tasks.push(tokio::spawn(async move {
+            store::write(&*store, move |tx: &mut dyn Tx| {
+                tx.set_meta(&format!("job-{index}"), "written")?;
+                if index % 3 == 0 {
+                    return Err(TestError::Refused);
+                }
+                Ok(())
+            })
+            .await
+        }));
+    }
+    for (index, task) in tasks.into_iter().enumerate() {
+        assert_eq!(task.await.unwrap().is_err(), index % 3 == 0);
+    }
+
+    let kept = store::read(&**store, |tx: &mut dyn Tx| {
+        let mut kept = Vec::new();
+        for index in 0..200 {
+            kept.push(tx.meta(&format!("job-{index}"))?.is_some());
+        }
+        Ok::<_, StoreError>(kept)
+    })
+    .await
+    .unwrap();
+    for (index, kept) in kept.into_iter().enumerate() {
+        assert_eq!(kept, index % 3 != 0, "job {index}");
+    }
+}
+
+async fn constraint_violations_are_conflicts(store: &Arc<dyn Store>) {
+    store::write(&**store, |tx: &mut dyn Tx| tx.insert_app(&app("wxconflict"))).await.unwrap();
+
+    let again = store::write(&**store, |tx: &mut dyn Tx| tx.insert_app(&app("wxconflict"))).await;
+
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+}
+
+async fn reads_see_committed_writes(store: &Arc<dyn Store>) {
+    store::write(&**store, |tx: &mut dyn Tx| tx.insert_app(&app("wxvisible"))).await.unwrap();
+
+    let found = store::read(&**store, |tx: &mut dyn Tx| tx.app("wxvisible")).await.unwrap();
+
+    assert_eq!(found, Some(app("wxvisible")));
+}
+
+#[tokio::test]
+async fn sqlite_keeps_committed_data_across_a_reopen() {
+    let dir = TempDir::new("reopen");
+    {
+        let store = open(&dir);
+        store::write(&*store, |tx: &mut dyn Tx| tx.set_meta("kept", "yes")).await.unwrap();
+    }
+
+    let reopened = open(&dir);
+    let value = store::read(&*reopened, |tx: &mut dyn Tx| tx.meta("kept")).await.unwrap();
+
+    assert_eq!(value.as_deref(), Some("yes"));
+}
+
+#[tokio::test]
+async fn a_read_job_cannot_write() {
+    let dir = TempDir::new("readonly");
+    let store = open(&dir);
+
+    let attempt = store::read(&*store, |tx: &mut dyn Tx| tx.set_meta("sneaky", "write")).await;
+
+    assert!(attempt.is_err());
+}
