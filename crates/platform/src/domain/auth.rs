@@ -273,14 +273,7 @@ impl AuthService {
                 return Err(DomainError::UnknownUser(user_id));
             }
             let seq = IdGen::next(tx, "login_code")?;
-            let session_key = {
-                // Compat: a session_key is the base64 of 16 bytes, 24 characters with `==`.
-                let mut key = ids
-                    .url_safe("session_key", &seq, 22)
-                    .replace(['-', '_'], "A");
-                key.push_str("==");
-                key
-            };
+            let session_key = ids.base64("session_key", &seq, 16);
             let code = LoginCode {
                 code: ids.url_safe("login_code", &seq, 32),
                 appid,

@@ -91,6 +91,13 @@ impl IdGen {
             .collect()
     }
 
+    /// The standard base64 of `n` bytes (WeChat's session_key is the base64 of 16 bytes).
+    #[must_use]
+    pub fn base64(&self, kind: &str, input: &[u8], n: usize) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(self.bytes(kind, input, n))
+    }
+
     /// Draws the next sequence number of `kind` inside the caller's transaction.
     ///
     /// # Errors

@@ -93,16 +93,19 @@ impl HttpError {
                 | DomainError::Invalid { .. } => ErrCode::INVALID_ARGS,
                 DomainError::Store(_) => ErrCode::SYSTEM_BUSY,
             },
-            HttpError::WrongMethod {
-                expected: Method::Get,
-                ..
-            } => ErrCode::REQUIRE_GET,
-            HttpError::WrongMethod {
-                expected: Method::Post,
-                ..
-            } => ErrCode::REQUIRE_POST,
-            HttpError::MethodNotAllowed { method, .. } if method == "GET" => ErrCode::REQUIRE_POST,
-            HttpError::MethodNotAllowed { .. } => ErrCode::REQUIRE_GET,
+            HttpError::WrongMethod { expected, .. } => match expected {
+                Method::Get => ErrCode::REQUIRE_GET,
+                Method::Post => ErrCode::REQUIRE_POST,
+            },
+            // The admin API knows the method it got, not the one it wanted: a GET where none is
+            // served can only want POST (or PUT), anything else wants GET.
+            HttpError::MethodNotAllowed { method, .. } => {
+                if method == "GET" {
+                    ErrCode::REQUIRE_POST
+                } else {
+                    ErrCode::REQUIRE_GET
+                }
+            }
             HttpError::UnknownPath(_) => ErrCode::INVALID_URL,
             HttpError::Unbuilt(_) | HttpError::OutOfScope(_) | HttpError::AdminUnbuilt(_) => {
                 ErrCode::API_UNAUTHORIZED

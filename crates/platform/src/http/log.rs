@@ -33,7 +33,7 @@ pub(crate) async fn log_requests(request: Request, next: Next) -> Response {
             tracing::info!(target: "wxcard::request", "{method} {path} {status} errcode={} {micros}us {reason}", error.errcode());
         }
         None => {
-            tracing::info!(target: "wxcard::request", "{method} {path} {status} errcode=0 {micros}us")
+            tracing::info!(target: "wxcard::request", "{method} {path} {status} errcode=0 {micros}us");
         }
     }
     response

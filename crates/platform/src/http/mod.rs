@@ -265,3 +265,33 @@ pub fn routes_markdown() -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_route_table_matches_the_committed_snapshot() {
+        assert_eq!(
+            routes_text(),
+            include_str!("../../../../docs/routes.txt"),
+            "the route table changed: run `cargo run -- routes > docs/routes.txt` and update docs/compat.md"
+        );
+    }
+
+    #[test]
+    fn docs_compat_lists_every_endpoint_with_its_status() {
+        let compat = include_str!("../../../../docs/compat.md");
+        for row in route_table() {
+            let listed = compat.lines().any(|line| {
+                line.contains(&format!("`{}`", row.path))
+                    && line.contains(&format!("| {} |", row.status))
+            });
+            assert!(
+                listed,
+                "docs/compat.md has no row for {} marked {:?}",
+                row.path, row.status
+            );
+        }
+    }
+}

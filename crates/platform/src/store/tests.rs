@@ -25,11 +25,25 @@ impl Drop for TempDir {
 }
 
 fn open(dir: &TempDir) -> Arc<dyn Store> {
-    SqliteStore::open(&SqliteOptions { path: dir.0.join("store.db"), readers: 2, max_batch: 64, durability: Durability::Normal }).unwrap()
+    SqliteStore::open(&SqliteOptions {
+        path: dir.0.join("store.db"),
+        readers: 2,
+        max_batch: 64,
+        durability: Durability::Normal,
+    })
+    .unwrap()
 }
 
 fn app(appid: &str) -> App {
-    App { appid: appid.into(), secret: "s".into(), kind: AppKind::ServiceAccount, name: "n".into(), original_id: format!("gh_{appid}"), open_platform_id: None, created_at: 0 }
+    App {
+        appid: appid.into(),
+        secret: "s".into(),
+        kind: AppKind::ServiceAccount,
+        name: "n".into(),
+        original_id: format!("gh_{appid}"),
+        open_platform_id: None,
+        created_at: 0,
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,11 +72,16 @@ async fn concurrent_writes_each_commit_exactly_once(store: &Arc<dyn Store>) {
     let mut tasks = Vec::new();
     for _ in 0..500 {
         let store = Arc::clone(store);
-        tasks.push(tokio::spawn(async move { store::write(&*store, |tx: &mut dyn Tx| tx.next_seq("exactly-once")).await }));
+        tasks.push(tokio::spawn(async move {
+            store::write(&*store, |tx: &mut dyn Tx| tx.next_seq("exactly-once")).await
+        }));
     }
     let mut seen = HashSet::new();
     for task in tasks {
-        assert!(seen.insert(task.await.unwrap().unwrap()), "a sequence number was handed out twice");
+        assert!(
+            seen.insert(task.await.unwrap().unwrap()),
+            "a sequence number was handed out twice"
+        );
     }
 
     assert_eq!(seen, (1..=500).collect::<HashSet<u64>>());
@@ -102,17 +121,28 @@ async fn a_failing_job_rolls_back_only_its_own_writes(store: &Arc<dyn Store>) {
 }
 
 async fn constraint_violations_are_conflicts(store: &Arc<dyn Store>) {
-    store::write(&**store, |tx: &mut dyn Tx| tx.insert_app(&app("wxconflict"))).await.unwrap();
+    store::write(&**store, |tx: &mut dyn Tx| {
+        tx.insert_app(&app("wxconflict"))
+    })
+    .await
+    .unwrap();
 
-    let again = store::write(&**store, |tx: &mut dyn Tx| tx.insert_app(&app("wxconflict"))).await;
+    let again = store::write(&**store, |tx: &mut dyn Tx| {
+        tx.insert_app(&app("wxconflict"))
+    })
+    .await;
 
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 }
 
 async fn reads_see_committed_writes(store: &Arc<dyn Store>) {
-    store::write(&**store, |tx: &mut dyn Tx| tx.insert_app(&app("wxvisible"))).await.unwrap();
+    store::write(&**store, |tx: &mut dyn Tx| tx.insert_app(&app("wxvisible")))
+        .await
+        .unwrap();
 
-    let found = store::read(&**store, |tx: &mut dyn Tx| tx.app("wxvisible")).await.unwrap();
+    let found = store::read(&**store, |tx: &mut dyn Tx| tx.app("wxvisible"))
+        .await
+        .unwrap();
 
     assert_eq!(found, Some(app("wxvisible")));
 }
@@ -122,11 +152,15 @@ async fn sqlite_keeps_committed_data_across_a_reopen() {
     let dir = TempDir::new("reopen");
     {
         let store = open(&dir);
-        store::write(&*store, |tx: &mut dyn Tx| tx.set_meta("kept", "yes")).await.unwrap();
+        store::write(&*store, |tx: &mut dyn Tx| tx.set_meta("kept", "yes"))
+            .await
+            .unwrap();
     }
 
     let reopened = open(&dir);
-    let value = store::read(&*reopened, |tx: &mut dyn Tx| tx.meta("kept")).await.unwrap();
+    let value = store::read(&*reopened, |tx: &mut dyn Tx| tx.meta("kept"))
+        .await
+        .unwrap();
 
     assert_eq!(value.as_deref(), Some("yes"));
 }

@@ -252,7 +252,16 @@ async fn a_login_code_exchanges_once_for_the_users_mini_program_openid_and_union
     assert_eq!(errcode(&session), 0, "{session}");
     assert_eq!(session["openid"], user_view["openids"][&mini_program.appid]);
     assert_eq!(session["unionid"], user_view["unionids"][&open_platform]);
-    assert_eq!(session["session_key"].as_str().unwrap().len(), 24);
+    let session_key = session["session_key"].as_str().unwrap();
+    use base64::Engine as _;
+    let key_bytes = base64::engine::general_purpose::STANDARD
+        .decode(session_key)
+        .expect("canonical base64");
+    assert_eq!(key_bytes.len(), 16);
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD.encode(&key_bytes),
+        session_key
+    );
     assert_eq!(errcode(&again), 40163);
 }
 

@@ -159,7 +159,7 @@ async fn admin_errors_carry_a_4xx_status_and_a_wechat_shaped_body() {
 #[tokio::test]
 async fn with_an_admin_token_the_admin_and_simulator_apis_need_it() {
     let app = spawn_app_with(|config| {
-        config.admin_token = Some(wxcard_platform::config::Secret::new("s3cret"))
+        config.admin_token = Some(wxcard_platform::config::Secret::new("s3cret"));
     })
     .await;
     let body = json!({"kind": "service_account", "name": "x"}).to_string();

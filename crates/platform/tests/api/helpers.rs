@@ -51,9 +51,12 @@ pub(crate) struct TestAppCredentials {
 }
 
 pub(crate) fn test_config(db: &TestDb) -> Config {
-    let mut config = Config::default();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.db = db.path();
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: db.path(),
+        ..Config::default()
+    };
+    // Tests need no power-loss durability; `normal` keeps them fast.
     config.store.synchronous = "normal".into();
     config
 }
