@@ -9,10 +9,12 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::domain::accounts::AccountService;
 use crate::domain::auth::{AuthService, Lifetimes};
+use crate::domain::cards::{CardService, ReviewMode};
 use crate::domain::clock::Clock;
+use crate::domain::events::EventService;
 use crate::domain::ids::IdGen;
 use crate::domain::DomainError;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, Services};
 use crate::store::sqlite::{Durability, SqliteOptions, SqliteStore};
 use crate::store::{self, Engine, Store, StoreError, Tx};
 
@@ -68,6 +70,7 @@ pub struct App {
 #[derive(Debug, Clone)]
 pub struct AppHandle {
     shutdown: Arc<watch::Sender<bool>>,
+    cards: CardService,
     accounts: AccountService,
     auth: AuthService,
     clock: Arc<Clock>,
@@ -97,14 +100,27 @@ impl App {
             login_code: config.tokens.login_code_ttl,
         };
         let accounts = AccountService::new(Arc::clone(&store), Arc::clone(&clock), ids.clone());
-        let auth = AuthService::new(Arc::clone(&store), Arc::clone(&clock), ids, lifetimes);
-        let state = AppState {
+        let auth = AuthService::new(
+            Arc::clone(&store),
+            Arc::clone(&clock),
+            ids.clone(),
+            lifetimes,
+        );
+        let review = match config.review.mode.as_str() {
+            "delay" => ReviewMode::Delay(config.review.delay_seconds),
+            "manual" => ReviewMode::Manual,
+            _ => ReviewMode::Auto,
+        };
+        let cards = CardService::new(Arc::clone(&store), Arc::clone(&clock), ids, review);
+        let state = AppState::new(Services {
             accounts: accounts.clone(),
             auth: auth.clone(),
+            cards: cards.clone(),
+            events: EventService::new(Arc::clone(&store)),
             clock: Arc::clone(&clock),
             store: Arc::clone(&store),
             admin_token: config.admin_token.clone().map(Arc::new),
-        };
+        });
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -119,6 +135,7 @@ impl App {
         let (sender, shutdown) = watch::channel(false);
         let handle = AppHandle {
             shutdown: Arc::new(sender),
+            cards,
             accounts,
             auth,
             clock,
@@ -151,13 +168,22 @@ impl App {
     /// When accepting connections fails for good.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let mut shutdown = self.shutdown;
+        let sweeper = self
+            .handle
+            .cards
+            .has_timed_work()
+            .then(|| tokio::spawn(sweep_due_work(self.handle.cards.clone(), shutdown.clone())));
         let router = http::router(self.state);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(async move {
                 // Also ends when every handle is gone: nobody could stop the server otherwise.
                 let _ = shutdown.wait_for(|stop| *stop).await;
             })
-            .await
+            .await?;
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
+        }
+        Ok(())
     }
 }
 
@@ -240,4 +266,26 @@ fn open_store(config: &Config) -> Result<Arc<dyn Store>, BuildError> {
         source,
     })?;
     Ok(store)
+}
+
+/// Once a second, does the work that falls due with time (delayed card reviews). Tests do not
+/// wait for it: advancing the clock through the admin API does the same work at once.
+async fn sweep_due_work(cards: CardService, mut shutdown: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {
+                if let Err(error) = cards.settle_due_reviews().await {
+                    tracing::warn!("could not settle due reviews: {error}");
+                }
+            }
+            changed = shutdown.changed() => {
+                // A closed channel means every handle is gone: stop as well.
+                if changed.is_err() || *shutdown.borrow() {
+                    return;
+                }
+            }
+        }
+    }
 }

@@ -53,6 +53,28 @@ pub struct Config {
     pub tokens: TokenConfig,
     /// Storage tuning.
     pub store: StoreConfig,
+    /// How card templates are reviewed.
+    pub review: ReviewConfig,
+}
+
+/// How card templates are reviewed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReviewConfig {
+    /// `auto` (approved at once), `delay` (approved after `delay_seconds`) or `manual`
+    /// (`POST /admin/v1/cards/{card_id}/review`).
+    pub mode: String,
+    /// Seconds (platform clock) before a card in `delay` mode is approved.
+    pub delay_seconds: i64,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        Self {
+            mode: "auto".into(),
+            delay_seconds: 60,
+        }
+    }
 }
 
 /// Credential lifetimes, in seconds.
@@ -92,6 +114,7 @@ impl Default for Config {
             log: "info".into(),
             tokens: TokenConfig::default(),
             store: StoreConfig::default(),
+            review: ReviewConfig::default(),
         }
     }
 }
@@ -133,6 +156,8 @@ pub const KEYS: &[&str] = &[
     "store.readers",
     "store.max_batch",
     "store.synchronous",
+    "review.mode",
+    "review.delay_seconds",
 ];
 
 /// A configuration problem, said so that the user knows what to change.
@@ -264,6 +289,18 @@ impl Config {
                 return Err(invalid(format!("{key} must be positive; got {value}")));
             }
         }
+        if !["auto", "delay", "manual"].contains(&self.review.mode.as_str()) {
+            return Err(invalid(format!(
+                "review.mode must be \"auto\", \"delay\" or \"manual\"; got {:?}",
+                self.review.mode
+            )));
+        }
+        if self.review.delay_seconds < 0 {
+            return Err(invalid(format!(
+                "review.delay_seconds must not be negative; got {}",
+                self.review.delay_seconds
+            )));
+        }
         if self.tokens.grace < 0 {
             return Err(invalid(format!(
                 "tokens.grace must not be negative; got {}",
@@ -282,6 +319,7 @@ const STRING_KEYS: &[&str] = &[
     "admin_token",
     "log",
     "store.synchronous",
+    "review.mode",
 ];
 
 /// `WXCARD_*` variables that are not config keys but are read elsewhere (tests, scripts).

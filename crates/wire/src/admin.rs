@@ -196,3 +196,52 @@ pub struct SimLoginResponse {
     /// The code for `/sns/jscode2session`, valid for 5 minutes, once.
     pub code: String,
 }
+
+/// `POST /admin/v1/cards/{card_id}/review`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    /// Approve (true) or reject (false).
+    pub approve: bool,
+    /// Why it was rejected (shown as `RefuseReason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The answer to a review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewResponse {
+    /// The card.
+    pub card_id: String,
+    /// Its status now.
+    pub status: String,
+    /// Why it was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refuse_reason: Option<String>,
+}
+
+/// `GET /admin/v1/events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventList {
+    /// Newest first.
+    pub events: Vec<EventView>,
+}
+
+/// One outbox event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventView {
+    /// Stable across redeliveries.
+    pub id: i64,
+    /// The Service Account whose server receives it.
+    pub appid: String,
+    /// WeChat's event name.
+    pub event: String,
+    /// `pending`, `retrying`, `delivered` or `dead`.
+    pub status: String,
+    /// Delivery attempts so far.
+    pub attempts: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// The event's fields.
+    pub payload: serde_json::Value,
+}

@@ -47,3 +47,218 @@ pub const PALETTE: &[(&str, &str)] = &[
     ("Color101", "#cf3e36"),
     ("Color102", "#5E6671"),
 ];
+
+/// `POST /card/create`. The body is the card as WeChat documents it
+/// (`{"card": {"card_type": "CASH", "cash": {...}}}`); it is kept as JSON because its shape
+/// depends on the card type, and the platform checks every field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CreateCardRequest(pub serde_json::Value);
+
+impl Endpoint for CreateCardRequest {
+    const PATH: &'static str = "/card/create";
+    const METHOD: Method = Method::Post;
+    type Response = CreateCardResponse;
+}
+
+/// The success body of `/card/create`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateCardResponse {
+    /// The new card's id (28 characters).
+    pub card_id: String,
+}
+
+/// `POST /card/get`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetCardRequest {
+    /// The card.
+    pub card_id: String,
+}
+
+impl Endpoint for GetCardRequest {
+    const PATH: &'static str = "/card/get";
+    const METHOD: Method = Method::Post;
+    type Response = GetCardResponse;
+}
+
+/// The success body of `/card/get`: the card as created, with the server's fields in
+/// `base_info` (`id`, `status`, `sku.total_quantity`, `create_time`, `update_time`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetCardResponse {
+    /// `{"card_type": "CASH", "cash": {...}}`.
+    pub card: serde_json::Value,
+}
+
+/// A status filter, which some SDKs send as one string instead of a list.
+///
+/// Compat: cards.md §5 — easywechat sends a single string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StatusList {
+    /// `"CARD_STATUS_VERIFY_OK"`.
+    One(String),
+    /// `["CARD_STATUS_VERIFY_OK", "CARD_STATUS_DISPATCH"]`.
+    Many(Vec<String>),
+}
+
+/// `POST /card/batchget`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchGetRequest {
+    /// 0-based index of the first card.
+    pub offset: u64,
+    /// 1 to 50.
+    pub count: u64,
+    /// Only cards in these states; all when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_list: Option<StatusList>,
+}
+
+impl Endpoint for BatchGetRequest {
+    const PATH: &'static str = "/card/batchget";
+    const METHOD: Method = Method::Post;
+    type Response = BatchGetResponse;
+}
+
+/// The success body of `/card/batchget`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchGetResponse {
+    /// This page's card ids, oldest first.
+    pub card_id_list: Vec<String>,
+    /// How many cards match the filter in all.
+    pub total_num: u64,
+}
+
+/// `POST /card/update`: `card_id` plus an object named after the card type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UpdateCardRequest(pub serde_json::Value);
+
+impl Endpoint for UpdateCardRequest {
+    const PATH: &'static str = "/card/update";
+    const METHOD: Method = Method::Post;
+    type Response = UpdateCardResponse;
+}
+
+/// The success body of `/card/update`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateCardResponse {
+    /// Whether the change sent the card back to review.
+    pub send_check: bool,
+}
+
+/// `POST /card/delete`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteCardRequest {
+    /// The card.
+    pub card_id: String,
+}
+
+impl Endpoint for DeleteCardRequest {
+    const PATH: &'static str = "/card/delete";
+    const METHOD: Method = Method::Post;
+    type Response = Empty;
+}
+
+/// A success body with nothing but `errcode` and `errmsg`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+/// `POST /card/modifystock`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModifyStockRequest {
+    /// The card.
+    pub card_id: String,
+    /// Stock to add.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub increase_stock_value: Option<i64>,
+    /// Stock to remove.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduce_stock_value: Option<i64>,
+}
+
+impl Endpoint for ModifyStockRequest {
+    const PATH: &'static str = "/card/modifystock";
+    const METHOD: Method = Method::Post;
+    type Response = Empty;
+}
+
+/// `POST /card/testwhitelist/set`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestWhitelistRequest {
+    /// Openids (of the Service Account) who may claim cards in review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openid: Option<Vec<String>>,
+    /// WeChat IDs who may claim cards in review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<Vec<String>>,
+}
+
+impl Endpoint for TestWhitelistRequest {
+    const PATH: &'static str = "/card/testwhitelist/set";
+    const METHOD: Method = Method::Post;
+    type Response = Empty;
+}
+
+/// `POST /card/qrcode/create`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QrCodeCreateRequest {
+    /// `QR_CARD` or `QR_MULTIPLE_CARD`.
+    pub action_name: String,
+    /// 60 to 1800; absent means 365 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_seconds: Option<i64>,
+    /// `{"card": {...}}` or `{"multiple_card": {"card_list": [...]}}`.
+    pub action_info: serde_json::Value,
+}
+
+impl Endpoint for QrCodeCreateRequest {
+    const PATH: &'static str = "/card/qrcode/create";
+    const METHOD: Method = Method::Post;
+    type Response = QrCodeCreateResponse;
+}
+
+/// The success body of `/card/qrcode/create`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QrCodeCreateResponse {
+    /// Exchanged for the image at `show_qrcode_url`.
+    pub ticket: String,
+    /// Seconds the QR code lasts.
+    pub expire_seconds: i64,
+    /// What the QR code encodes.
+    pub url: String,
+    /// The image.
+    pub show_qrcode_url: String,
+}
+
+/// `POST /card/landingpage/create`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LandingPageCreateRequest {
+    /// Banner image URL.
+    pub banner: String,
+    /// Page title.
+    ///
+    /// Compat: cards.md §11 — the doc table says `title`, its example and the SDKs `page_title`.
+    #[serde(alias = "title")]
+    pub page_title: String,
+    /// Whether the page may be shared.
+    pub can_share: bool,
+    /// `SCENE_NEAR_BY` and the rest.
+    pub scene: String,
+    /// `[{card_id, thumb_url}]`.
+    pub card_list: serde_json::Value,
+}
+
+impl Endpoint for LandingPageCreateRequest {
+    const PATH: &'static str = "/card/landingpage/create";
+    const METHOD: Method = Method::Post;
+    type Response = LandingPageCreateResponse;
+}
+
+/// The success body of `/card/landingpage/create`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LandingPageCreateResponse {
+    /// The page.
+    pub url: String,
+    /// Its number.
+    pub page_id: i64,
+}

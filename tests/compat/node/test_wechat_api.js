@@ -180,3 +180,100 @@ test('after the platform clock passes the token lifetime, the cached token is re
   const again = await callError(api, 'getColors');
   assert.equal(again.code, 42001);
 });
+
+// --- Card templates (cards.md): createCard, getCard, getCards, updateCard, updateCardStock, deleteCard.
+
+function groupon() {
+  return {
+    card_type: 'GROUPON',
+    groupon: {
+      base_info: {
+        logo_url: 'http://mmbiz.qpic.cn/mmbiz/logo/0',
+        brand_name: '示例餐厅',
+        code_type: 'CODE_TYPE_QRCODE',
+        title: '双人套餐券',
+        color: 'Color010',
+        notice: '使用时请出示二维码',
+        description: '不可与其他优惠同享',
+        date_info: { type: 'DATE_TYPE_FIX_TERM', fixed_term: 30, fixed_begin_term: 0 },
+        sku: { quantity: 100 },
+      },
+      deal_detail: '两份主食和两杯饮料',
+    },
+  };
+}
+
+async function cardClient() {
+  const app = await createServiceAccount();
+  const api = makeClient(app.appid, app.secret);
+  const created = await call(api, 'createCard', groupon());
+  assert.equal(created.errcode, 0);
+  assert.equal(created.card_id.length, 28);
+  return { api, cardId: created.card_id };
+}
+
+test('createCard then getCard returns the card with its id, status and stock', async () => {
+  const { api, cardId } = await cardClient();
+
+  const got = await call(api, 'getCard', cardId);
+
+  assert.equal(got.card.card_type, 'GROUPON');
+  const base = got.card.groupon.base_info;
+  assert.equal(base.id, cardId);
+  assert.equal(base.status, 'CARD_STATUS_VERIFY_OK');
+  assert.equal(base.title, '双人套餐券');
+  assert.deepEqual(base.sku, { quantity: 100, total_quantity: 100 });
+});
+
+test('getCards pages through the account\'s cards', async () => {
+  const { api, cardId } = await cardClient();
+
+  const page = await call(api, 'getCards', 0, 10, ['CARD_STATUS_VERIFY_OK']);
+
+  assert.deepEqual(page.card_id_list, [cardId]);
+  assert.equal(page.total_num, 1);
+});
+
+test('updateCard changes a field and reports send_check', async () => {
+  const { api, cardId } = await cardClient();
+
+  const result = await call(api, 'updateCard', cardId, 'GROUPON', { base_info: { title: '新标题' } });
+  const got = await call(api, 'getCard', cardId);
+
+  assert.equal(result.send_check, true);
+  assert.equal(got.card.groupon.base_info.title, '新标题');
+});
+
+test('updateCardStock adds and removes stock, and refuses to go below zero with 40122', async () => {
+  const { api, cardId } = await cardClient();
+
+  await call(api, 'updateCardStock', cardId, 10);
+  await call(api, 'updateCardStock', cardId, -4);
+  const got = await call(api, 'getCard', cardId);
+  const err = await callError(api, 'updateCardStock', cardId, -1000);
+
+  assert.deepEqual(got.card.groupon.base_info.sku, { quantity: 106, total_quantity: 110 });
+  assert.equal(err.name, 'WeChatAPIError');
+  assert.equal(err.code, 40122);
+});
+
+test('deleteCard marks the card deleted and another delete gets 40078', async () => {
+  const { api, cardId } = await cardClient();
+
+  await call(api, 'deleteCard', cardId);
+  const got = await call(api, 'getCard', cardId);
+  const err = await callError(api, 'deleteCard', cardId);
+
+  assert.equal(got.card.groupon.base_info.status, 'CARD_STATUS_DELETE');
+  assert.equal(err.code, 40078);
+});
+
+test('createCardQRCode with no expiry (sent as null) gets a 365-day QR code', async () => {
+  const { api, cardId } = await cardClient();
+
+  const qr = await call(api, 'createCardQRCode', { card: { card_id: cardId } });
+
+  assert.equal(qr.errcode, 0);
+  assert.equal(qr.expire_seconds, 365 * 24 * 3600);
+  assert.ok(qr.show_qrcode_url.startsWith(BASE + '/cgi-bin/showqrcode?ticket='));
+});

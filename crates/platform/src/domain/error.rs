@@ -57,6 +57,79 @@ pub enum DomainError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A card field breaks a rule of the card schema.
+    #[error("{0}")]
+    CardRule(crate::domain::card_schema::Violation),
+    /// No card of this app has this id.
+    #[error("no card of this Service Account has the card_id {0:?}")]
+    UnknownCard(String),
+    /// The card's state does not allow the operation.
+    #[error("card {card_id} is {}: {why}", .status.as_str())]
+    CardNotUsable {
+        /// The card.
+        card_id: String,
+        /// Its state.
+        status: crate::domain::model::CardStatus,
+        /// Why that stops the operation.
+        why: &'static str,
+    },
+    /// Only Service Accounts own cards.
+    #[error("{0} is a Mini Program; cards belong to Service Accounts, so call the card API with a Service Account's access_token")]
+    CardsNeedServiceAccount(String),
+    /// A jump field names a Mini Program that is unknown or not linked.
+    #[error("{field} names {user_name}: {why}")]
+    UnlinkedMiniProgram {
+        /// The field.
+        field: String,
+        /// The Mini Program's user_name.
+        user_name: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// Stock would leave 0..=100000000.
+    #[error("{0}")]
+    StockOutOfRange(String),
+    /// Deposit mode: stock may not exceed the deposited codes.
+    #[error("deposit-mode stock would be {stock}, but only {deposited} codes are deposited; deposit codes with /card/code/deposit first")]
+    DepositStockExceedsCodes {
+        /// The stock asked for.
+        stock: i64,
+        /// Codes deposited.
+        deposited: i64,
+    },
+    /// An openid that is not a user of this app.
+    #[error("{0:?} is not the openid of any user of this Service Account (GET /admin/v1/users lists them)")]
+    UnknownOpenid(String),
+    /// A WeChat ID that cannot be one.
+    #[error("{0:?} is not a WeChat ID")]
+    InvalidUsername(String),
+    /// A custom-code card without its code.
+    #[error("{0}")]
+    MissingCode(String),
+    /// `action_name` is not a QR action.
+    #[error("action_name must be QR_CARD or QR_MULTIPLE_CARD, got {0:?}")]
+    BadQrAction(String),
+    /// `action_info` does not fit the action.
+    #[error("{0}")]
+    BadQrInfo(String),
+    /// More than five cards on one QR code.
+    #[error("QR_MULTIPLE_CARD takes at most 5 cards, got {0}")]
+    TooManyQrCards(usize),
+    /// No QR code has this ticket.
+    #[error("no QR code has this ticket")]
+    UnknownQrCode,
+    /// The QR code expired.
+    #[error("this QR code expired {0} s ago")]
+    QrCodeExpired(i64),
+    /// A landing page scene outside the enum.
+    #[error("scene must be one of SCENE_NEAR_BY, SCENE_MENU, SCENE_QRCODE, SCENE_ARTICLE, SCENE_H5, SCENE_IVR, SCENE_CARD_CUSTOM_CELL; got {0:?}")]
+    BadScene(String),
+    /// The card cannot be used this way.
+    #[error("{0}")]
+    CardFunctionNotSupported(String),
+    /// No landing page has this id.
+    #[error("no landing page has the id {0}")]
+    UnknownLandingPage(i64),
     /// Storage failed.
     #[error("storage failed")]
     Store(#[from] StoreError),

@@ -4,8 +4,11 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod card_schema;
+pub mod cards;
 pub mod clock;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod model;
 

@@ -200,3 +200,172 @@ pub struct LoginCode {
     /// Set once exchanged: a code works once.
     pub used_at: Option<i64>,
 }
+
+/// The review state of a card template (cards.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CardStatus {
+    /// Waiting for review.
+    NotVerify,
+    /// Review rejected.
+    VerifyFail,
+    /// Approved.
+    VerifyOk,
+    /// Deleted by the merchant.
+    Delete,
+    /// Distributed from the MP console.
+    Dispatch,
+}
+
+impl CardStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [CardStatus; 5] = [
+        CardStatus::NotVerify,
+        CardStatus::VerifyFail,
+        CardStatus::VerifyOk,
+        CardStatus::Delete,
+        CardStatus::Dispatch,
+    ];
+
+    /// The wire and stored spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CardStatus::NotVerify => "CARD_STATUS_NOT_VERIFY",
+            CardStatus::VerifyFail => "CARD_STATUS_VERIFY_FAIL",
+            CardStatus::VerifyOk => "CARD_STATUS_VERIFY_OK",
+            CardStatus::Delete => "CARD_STATUS_DELETE",
+            CardStatus::Dispatch => "CARD_STATUS_DISPATCH",
+        }
+    }
+
+    /// Reads a status, accepting the `_USER_` spellings some SDKs send (cards.md §2).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "CARD_STATUS_NOT_VERIFY" => Some(CardStatus::NotVerify),
+            "CARD_STATUS_VERIFY_FAIL" | "CARD_STATUS_VERIFY_FALL" => Some(CardStatus::VerifyFail),
+            "CARD_STATUS_VERIFY_OK" => Some(CardStatus::VerifyOk),
+            "CARD_STATUS_DELETE" | "CARD_STATUS_USER_DELETE" => Some(CardStatus::Delete),
+            "CARD_STATUS_DISPATCH" | "CARD_STATUS_USER_DISPATCH" => Some(CardStatus::Dispatch),
+            _ => None,
+        }
+    }
+}
+
+/// A card template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Card {
+    /// 28 characters starting with `p`.
+    pub card_id: String,
+    /// The Service Account that owns it.
+    pub appid: String,
+    /// `GROUPON`, `CASH`, ….
+    pub card_type: String,
+    /// The type object as created and updated, without the server's fields, as JSON text.
+    /// Reads hand it on without parsing it; [`Card::document_value`] parses it when needed.
+    pub document: String,
+    /// Review state.
+    pub status: CardStatus,
+    /// Remaining stock.
+    pub quantity: i64,
+    /// Stock ever added.
+    pub total_quantity: i64,
+    /// `system`, `custom` or `deposit`.
+    pub code_mode: String,
+    /// Each issuance names its receiver.
+    pub bind_openid: bool,
+    /// Most cards one user may hold.
+    pub get_limit: i64,
+    /// When a pending review decides itself.
+    pub review_due_at: Option<i64>,
+    /// Why review rejected it.
+    pub refuse_reason: Option<String>,
+    /// Unix seconds.
+    pub create_time: i64,
+    /// Unix seconds.
+    pub update_time: i64,
+}
+
+impl Card {
+    /// The type object as a JSON value.
+    ///
+    /// # Errors
+    /// When the stored text is not JSON (a corrupt row).
+    pub fn document_value(&self) -> Result<serde_json::Value, crate::store::StoreError> {
+        serde_json::from_str(&self.document).map_err(|error| {
+            crate::store::StoreError::Corrupt(format!("card {} document: {error}", self.card_id))
+        })
+    }
+
+    /// A string field of `base_info` (`title`, `brand_name`, `color`), for display.
+    #[must_use]
+    pub fn base_info_text(&self, field: &str) -> Option<String> {
+        let document = self.document_value().ok()?;
+        document
+            .get("base_info")?
+            .get(field)?
+            .as_str()
+            .map(str::to_owned)
+    }
+}
+
+/// A card QR code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QrCode {
+    /// The opaque ticket (also its id).
+    pub ticket: String,
+    /// The short id in the QR's url.
+    pub url_id: String,
+    /// The Service Account that made it.
+    pub appid: String,
+    /// `QR_CARD` or `QR_MULTIPLE_CARD`.
+    pub action_name: String,
+    /// The request's `action_info`.
+    pub action_info: serde_json::Value,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// A landing page (card shelf).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LandingPage {
+    /// Its number.
+    pub page_id: i64,
+    /// The Service Account that made it.
+    pub appid: String,
+    /// Banner image URL.
+    pub banner: String,
+    /// Page title.
+    pub page_title: String,
+    /// Whether it may be shared.
+    pub can_share: bool,
+    /// Where it is shown.
+    pub scene: String,
+    /// `[{card_id, thumb_url}]`.
+    pub card_list: serde_json::Value,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// An event waiting in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    /// Its id, stable across redeliveries.
+    pub id: i64,
+    /// The Service Account whose server receives it.
+    pub appid: String,
+    /// WeChat's event name (`card_pass_check`).
+    pub event: String,
+    /// The event's fields (a serialized [`crate::domain::events::DomainEvent`]).
+    pub payload: serde_json::Value,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// `pending`, `retrying`, `delivered` or `dead`.
+    pub status: String,
+    /// Delivery attempts so far.
+    pub attempts: i64,
+    /// When the next attempt is due.
+    pub next_attempt_at: i64,
+}

@@ -10,9 +10,14 @@ use wxcard_wire::admin::{
     Profile, UserView,
 };
 
+use wxcard_wire::admin::{EventList, EventView, ReviewRequest, ReviewResponse};
+
 use crate::domain::accounts::{NewUser, UserDetails};
+use crate::domain::events::EventFilter;
 use crate::domain::model::{App, AppKind};
+use crate::domain::DomainError;
 use crate::http::error::HttpError;
+use crate::http::extract::QueryParams;
 use crate::http::extract::WxJson;
 use crate::http::respond::WxOk;
 use crate::http::AppState;
@@ -118,6 +123,8 @@ pub(crate) async fn advance_clock(
     WxJson(request): WxJson<ClockAdvanceRequest>,
 ) -> Result<WxOk<ClockView>, HttpError> {
     app.clock.advance(&*app.store, request.seconds).await?;
+    // Work that falls due with the new time happens now, so a caller sees its effect at once.
+    app.cards.settle_due_reviews().await?;
     Ok(WxOk(ClockView {
         now: app.clock.now(),
         offset: app.clock.offset(),
@@ -203,4 +210,60 @@ fn profile_map(profile: Profile) -> BTreeMap<String, String> {
     .into_iter()
     .filter_map(|(key, value)| value.map(|value| (key.to_owned(), value)))
     .collect()
+}
+
+/// `POST /admin/v1/cards/{card_id}/review`: approve or reject a card waiting for review.
+pub(crate) async fn review_card(
+    State(app): State<AppState>,
+    Path(card_id): Path<String>,
+    WxJson(request): WxJson<ReviewRequest>,
+) -> Result<WxOk<ReviewResponse>, HttpError> {
+    let card = app
+        .cards
+        .review(&card_id, request.approve, request.reason)
+        .await?;
+    Ok(WxOk(ReviewResponse {
+        card_id: card.card_id,
+        status: card.status.as_str().to_owned(),
+        refuse_reason: card.refuse_reason,
+    }))
+}
+
+/// `GET /admin/v1/events?appid=&status=&event=&limit=`: the outbox, newest first.
+pub(crate) async fn list_events(
+    State(app): State<AppState>,
+    query: QueryParams,
+) -> Result<WxOk<EventList>, HttpError> {
+    let limit = match query.get("limit") {
+        None => 100,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=1000).contains(limit))
+            .ok_or_else(|| DomainError::Invalid {
+                field: "limit",
+                reason: format!("must be a number from 1 to 1000, got {text:?}"),
+            })?,
+    };
+    let filter = EventFilter {
+        appid: query.get("appid").map(str::to_owned),
+        status: query.get("status").map(str::to_owned),
+        event: query.get("event").map(str::to_owned),
+        limit,
+    };
+    let events = app.events.list(filter).await?;
+    Ok(WxOk(EventList {
+        events: events
+            .into_iter()
+            .map(|event| EventView {
+                id: event.id,
+                appid: event.appid,
+                event: event.event,
+                status: event.status,
+                attempts: event.attempts,
+                created_at: event.created_at,
+                payload: event.payload,
+            })
+            .collect(),
+    }))
 }

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use wxcard_wire::catalogue::EndpointInfo;
 use wxcard_wire::{ErrCode, Method, WxError};
 
+use crate::domain::card_schema::Rule;
 use crate::domain::{AuthError, DomainError};
 use crate::http::respond::json_response;
 
@@ -90,7 +91,27 @@ impl HttpError {
                 DomainError::LoginCodeUsed => ErrCode::JS_CODE_USED,
                 DomainError::UnknownOpenPlatform(_)
                 | DomainError::BadTicketType(_)
-                | DomainError::Invalid { .. } => ErrCode::INVALID_ARGS,
+                | DomainError::Invalid { .. }
+                | DomainError::UnknownQrCode
+                | DomainError::QrCodeExpired(_)
+                | DomainError::UnknownLandingPage(_) => ErrCode::INVALID_ARGS,
+                DomainError::CardRule(violation) => rule_errcode(&violation.rule),
+                DomainError::UnknownCard(_) => ErrCode::INVALID_CARD_ID,
+                DomainError::CardNotUsable { .. } => ErrCode::INVALID_CARD_STATUS,
+                DomainError::CardsNeedServiceAccount(_) => ErrCode::API_UNAUTHORIZED,
+                DomainError::UnlinkedMiniProgram { .. } => ErrCode::UNLINKED_WEAPP_CARD,
+                DomainError::StockOutOfRange(_) => ErrCode::INVALID_CARD_QUANTITY,
+                DomainError::DepositStockExceedsCodes { .. } => {
+                    ErrCode::DEPOSIT_STOCK_EXCEEDS_CODES
+                }
+                DomainError::UnknownOpenid(_) => ErrCode::INVALID_OPENID,
+                DomainError::InvalidUsername(_) => ErrCode::INVALID_USERNAME,
+                DomainError::MissingCode(_) => ErrCode::MISSING_CODE,
+                DomainError::BadQrAction(_) => ErrCode::INVALID_ACTION_NAME,
+                DomainError::BadQrInfo(_) => ErrCode::INVALID_ACTION_INFO,
+                DomainError::TooManyQrCards(_) => ErrCode::CARD_LIST_SIZE_OVER_FIVE,
+                DomainError::BadScene(_) => ErrCode::INVALID_SCENE,
+                DomainError::CardFunctionNotSupported(_) => ErrCode::CARD_FUNCTION_NOT_SUPPORTED,
                 DomainError::Store(_) => ErrCode::SYSTEM_BUSY,
             },
             HttpError::WrongMethod { expected, .. } => match expected {
@@ -118,8 +139,15 @@ impl HttpError {
     pub(crate) fn admin_status(&self) -> StatusCode {
         match self {
             HttpError::AdminAuth => StatusCode::UNAUTHORIZED,
-            HttpError::Domain(DomainError::UnknownApp(_) | DomainError::UnknownUser(_))
+            HttpError::Domain(
+                DomainError::UnknownApp(_)
+                | DomainError::UnknownUser(_)
+                | DomainError::UnknownCard(_)
+                | DomainError::UnknownQrCode
+                | DomainError::UnknownLandingPage(_),
+            )
             | HttpError::UnknownPath(_) => StatusCode::NOT_FOUND,
+            HttpError::Domain(DomainError::CardNotUsable { .. }) => StatusCode::CONFLICT,
             HttpError::WrongMethod { .. } | HttpError::MethodNotAllowed { .. } => {
                 StatusCode::METHOD_NOT_ALLOWED
             }
@@ -162,5 +190,30 @@ impl IntoResponse for HttpError {
             keep_status: false,
         });
         response
+    }
+}
+
+/// The errcode of each card-schema rule (spec/errors.md §3–§9, cards.md §3.10).
+fn rule_errcode(rule: &Rule) -> ErrCode {
+    match rule {
+        Rule::MissingField => ErrCode::MISSING_REQUIRED_FIELDS,
+        Rule::TooLong => ErrCode::OUT_OF_LENGTH_LIMIT,
+        Rule::WrongType => ErrCode::DATA_FORMAT_ERROR,
+        Rule::UnknownCardType => ErrCode::INVALID_CARD_TYPE,
+        // Compat: cards.md §3.5 and the card error page give 40072 for a bad code_type.
+        Rule::BadCodeType => ErrCode::INVALID_LOCATION_ID,
+        Rule::BadColor => ErrCode::INVALID_COLOR_ID,
+        Rule::BadTime => ErrCode::INVALID_TIME,
+        Rule::BadQuantity => ErrCode::INVALID_CARD_QUANTITY,
+        Rule::BadSku => ErrCode::INVALID_SKU_INFO,
+        Rule::BadGetLimit => ErrCode::INVALID_GET_LIMIT,
+        Rule::BadReduceCost => ErrCode::INVALID_REDUCE_COST,
+        Rule::BadLeastCost => ErrCode::INVALID_LEAST_COST,
+        Rule::TooManyCustomFields => ErrCode::TOO_MANY_CUSTOM_FIELDS,
+        Rule::BadImageUrl => ErrCode::INVALID_IMAGE_URL,
+        Rule::BadUseTimeLimit => ErrCode::INVALID_USE_TIME_LIMIT,
+        Rule::BadLocation => ErrCode::INVALID_POIID,
+        Rule::DateNarrowed => ErrCode::INVALID_DATE_INFO_UPDATE,
+        Rule::NotUpdatable | Rule::InvalidValue => ErrCode::INVALID_CARD_PARAMETERS,
     }
 }

@@ -39,32 +39,39 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpErr
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(HttpError::EmptyBody);
     }
+    // The common case is a good body: parse it plainly, and only on failure parse it again
+    // tracking the path, so that the hint can name the field ("card.base_info.title").
+    match serde_json::from_slice(bytes) {
+        Ok(parsed) => Ok(parsed),
+        Err(plain) => Err(explain_json_error::<T>(bytes, &plain)),
+    }
+}
+
+fn explain_json_error<T: DeserializeOwned>(bytes: &[u8], plain: &serde_json::Error) -> HttpError {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let parsed: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        // The path names the field ("card.base_info.title") so that the hint can say which.
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        let message = if path == "." || path.is_empty() {
-            inner.to_string()
-        } else {
-            format!("{path}: {inner}")
-        };
-        match inner.classify() {
-            Category::Data if inner.to_string().starts_with("missing field") => {
-                HttpError::MissingField(message)
-            }
-            Category::Data => {
-                HttpError::BadBody(format!("a field has the wrong type or value: {message}"))
-            }
-            Category::Syntax | Category::Eof | Category::Io => {
-                HttpError::BadBody(format!("the body is not valid JSON: {message}"))
-            }
+    let (message, category) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Err(error) => {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            let message = if path == "." || path.is_empty() {
+                inner.to_string()
+            } else {
+                format!("{path}: {inner}")
+            };
+            (message, inner.classify())
         }
-    })?;
-    deserializer
-        .end()
-        .map_err(|error| HttpError::BadBody(format!("the body is not valid JSON: {error}")))?;
-    Ok(parsed)
+        // The value parsed but trailing characters did not.
+        Ok(_) => (plain.to_string(), plain.classify()),
+    };
+    match category {
+        Category::Data if message.contains("missing field") => HttpError::MissingField(message),
+        Category::Data => {
+            HttpError::BadBody(format!("a field has the wrong type or value: {message}"))
+        }
+        Category::Syntax | Category::Eof | Category::Io => {
+            HttpError::BadBody(format!("the body is not valid JSON: {message}"))
+        }
+    }
 }
 
 /// The query string's parameters, percent-decoded.

@@ -8,6 +8,8 @@ mod card;
 pub(crate) mod error;
 pub(crate) mod extract;
 mod log;
+mod pages;
+mod png;
 pub(crate) mod respond;
 mod sim;
 
@@ -25,15 +27,37 @@ use wxcard_wire::Method;
 use crate::config::Secret;
 use crate::domain::accounts::AccountService;
 use crate::domain::auth::{constant_time_eq, AuthService};
+use crate::domain::cards::CardService;
 use crate::domain::clock::Clock;
+use crate::domain::events::EventService;
 use crate::http::error::{Failure, HttpError};
 use crate::store::Store;
 
-/// What every handler can reach. Cheap to clone.
+/// What every handler can reach. axum clones it for every request, so it is one `Arc`.
 #[derive(Debug, Clone)]
-pub(crate) struct AppState {
+pub(crate) struct AppState(Arc<Services>);
+
+impl AppState {
+    pub(crate) fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The services behind [`AppState`].
+#[derive(Debug)]
+pub(crate) struct Services {
     pub(crate) accounts: AccountService,
     pub(crate) auth: AuthService,
+    pub(crate) cards: CardService,
+    pub(crate) events: EventService,
     pub(crate) clock: Arc<Clock>,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) admin_token: Option<Arc<Secret>>,
@@ -50,6 +74,15 @@ fn wechat_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/sns/jscode2session", get(auth::jscode2session)),
         // Card templates (spec/cards.md)
         ("/card/getcolors", get(card::get_colors)),
+        ("/card/create", post(card::create)),
+        ("/card/get", post(card::get)),
+        ("/card/batchget", post(card::batch_get)),
+        ("/card/update", post(card::update)),
+        ("/card/delete", post(card::delete)),
+        ("/card/modifystock", post(card::modify_stock)),
+        ("/card/testwhitelist/set", post(card::set_test_whitelist)),
+        ("/card/qrcode/create", post(card::create_qrcode)),
+        ("/card/landingpage/create", post(card::create_landing_page)),
     ]
 }
 
@@ -76,14 +109,8 @@ fn admin_routes() -> Router<AppState> {
         .route("/admin/v1/users/{user_id}", get(admin::get_user))
         .route("/admin/v1/clock", get(admin::get_clock))
         .route("/admin/v1/clock/advance", post(admin::advance_clock))
-        .route(
-            "/admin/v1/cards/{card_id}/review",
-            any(|| async { HttpError::AdminUnbuilt("POST /admin/v1/cards/{card_id}/review") }),
-        )
-        .route(
-            "/admin/v1/events",
-            any(|| async { HttpError::AdminUnbuilt("GET /admin/v1/events") }),
-        )
+        .route("/admin/v1/cards/{card_id}/review", post(admin::review_card))
+        .route("/admin/v1/events", get(admin::list_events))
         .route(
             "/admin/v1/events/{id}/redeliver",
             any(|| async { HttpError::AdminUnbuilt("POST /admin/v1/events/{id}/redeliver") }),
@@ -134,6 +161,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(wechat)
         .merge(protected)
         .route("/healthz", get(healthz))
+        .route("/cgi-bin/showqrcode", get(pages::show_qrcode))
+        .route("/q/{url_id}", get(pages::qrcode_page))
+        .route("/landingpage/{page_id}", get(pages::landing_page))
         .route("/", get(index))
         .fallback(|request: Request| async move {
             HttpError::UnknownPath(request.uri().path().to_owned())

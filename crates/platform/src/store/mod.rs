@@ -14,7 +14,11 @@ use std::pin::Pin;
 
 use tokio::sync::oneshot;
 
-use crate::domain::model::{AccessToken, App, LoginCode, OpenPlatform, Ticket, TokenKind, User};
+use crate::domain::events::EventFilter;
+use crate::domain::model::{
+    AccessToken, App, Card, CardStatus, LandingPage, LoginCode, OpenPlatform, OutboxEvent, QrCode,
+    Ticket, TokenKind, User,
+};
 
 /// The database engines wxcard can run on. Both are named even when one is compiled out, so
 /// that a config asking for it gets "not compiled into this build" instead of "unknown".
@@ -125,6 +129,57 @@ pub trait Tx {
     fn login_code(&mut self, code: &str) -> StoreResult<Option<LoginCode>>;
     /// Marks a `wx.login` code as exchanged.
     fn mark_login_code_used(&mut self, code: &str, at: i64) -> StoreResult<()>;
+
+    /// Adds a card template.
+    fn insert_card(&mut self, card: &Card) -> StoreResult<()>;
+    /// One card template.
+    fn card(&mut self, card_id: &str) -> StoreResult<Option<Card>>;
+    /// Writes every field of a card template back.
+    fn update_card(&mut self, card: &Card) -> StoreResult<()>;
+    /// A page of an app's card ids (oldest first) in the given states (all when empty), and
+    /// how many match in all.
+    fn card_ids_of_app(
+        &mut self,
+        appid: &str,
+        statuses: &[CardStatus],
+        offset: u64,
+        count: u64,
+    ) -> StoreResult<(Vec<String>, u64)>;
+    /// Cards whose pending review decides itself at or before `now`.
+    fn cards_due_for_review(&mut self, now: i64) -> StoreResult<Vec<Card>>;
+
+    /// Replaces an app's test whitelist.
+    fn set_whitelist(
+        &mut self,
+        appid: &str,
+        openids: &[String],
+        usernames: &[String],
+    ) -> StoreResult<()>;
+    /// An app's test whitelist as (kind, value), kind `openid` or `username`.
+    fn whitelist(&mut self, appid: &str) -> StoreResult<Vec<(String, String)>>;
+
+    /// Adds a QR code.
+    fn insert_qrcode(&mut self, qrcode: &QrCode) -> StoreResult<()>;
+    /// One QR code, by its ticket or the short id in its url.
+    fn qrcode(&mut self, ticket_or_url_id: &str) -> StoreResult<Option<QrCode>>;
+    /// The app with this original id (`gh_…`).
+    fn app_by_original_id(&mut self, original_id: &str) -> StoreResult<Option<App>>;
+
+    /// Adds a landing page.
+    fn insert_landing_page(&mut self, page: &LandingPage) -> StoreResult<()>;
+    /// One landing page.
+    fn landing_page(&mut self, page_id: i64) -> StoreResult<Option<LandingPage>>;
+
+    /// Adds an event to the outbox; returns its id.
+    fn insert_event(
+        &mut self,
+        appid: &str,
+        event: &str,
+        payload: &serde_json::Value,
+        now: i64,
+    ) -> StoreResult<i64>;
+    /// Outbox events, newest first.
+    fn events(&mut self, filter: &EventFilter) -> StoreResult<Vec<OutboxEvent>>;
 }
 
 /// What a finished job tells the storage thread: whether to roll its writes back, and how to

@@ -14,15 +14,23 @@ use std::thread;
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
 
 use super::{Engine, Job, Store, StoreError, StoreResult, Tx};
+use crate::domain::events::EventFilter;
 use crate::domain::model::{
-    AccessToken, App, AppKind, LoginCode, OpenPlatform, Ticket, TicketType, TokenKind, User,
+    AccessToken, App, AppKind, Card, CardStatus, LandingPage, LoginCode, OpenPlatform, OutboxEvent,
+    QrCode, Ticket, TicketType, TokenKind, User,
 };
 
 /// Migrations in order; the file names match those of `migrations/postgres/`.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_accounts",
-    include_str!("../../migrations/sqlite/0001_accounts.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_accounts",
+        include_str!("../../migrations/sqlite/0001_accounts.sql"),
+    ),
+    (
+        "0002_cards",
+        include_str!("../../migrations/sqlite/0002_cards.sql"),
+    ),
+];
 
 /// How hard a commit tries to reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +46,7 @@ pub enum Durability {
 pub struct SqliteOptions {
     /// The database file; created when missing.
     pub path: PathBuf,
-    /// Reader threads (each with its own connection).
+    /// Read-only connections kept open for reads.
     pub readers: usize,
     /// The most jobs one group commit takes.
     pub max_batch: usize,
@@ -49,7 +57,11 @@ pub struct SqliteOptions {
 /// A SQLite database behind the [`Store`] trait.
 pub struct SqliteStore {
     writer: Mutex<mpsc::Sender<Job>>,
-    readers: Mutex<mpsc::Sender<Job>>,
+    /// Idle read-only connections. A read runs on the caller's thread: a point lookup in WAL
+    /// mode takes microseconds, less than handing it to another thread and back would.
+    readers: Mutex<Vec<Connection>>,
+    keep_readers: usize,
+    path: PathBuf,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -82,46 +94,60 @@ impl SqliteStore {
             .spawn(move || run_writer(&writer, &write_receiver, max_batch))
             .map_err(backend)?;
 
-        let (read_sender, read_receiver) = mpsc::channel::<Job>();
-        let read_receiver = Arc::new(Mutex::new(read_receiver));
-        for index in 0..options.readers.max(1) {
-            let connection = open_connection(&options.path, true)?;
-            let receiver = Arc::clone(&read_receiver);
-            thread::Builder::new()
-                .name(format!("wxcard-sqlite-reader-{index}"))
-                .spawn(move || run_reader(&connection, &receiver))
-                .map_err(backend)?;
-        }
+        let keep_readers = options.readers.max(1);
+        let readers = (0..keep_readers)
+            .map(|_| open_connection(&options.path, true))
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(Arc::new(Self {
             writer: Mutex::new(write_sender),
-            readers: Mutex::new(read_sender),
+            readers: Mutex::new(readers),
+            keep_readers,
+            path: options.path.clone(),
         }))
     }
 }
 
 impl Store for SqliteStore {
     fn submit_write(&self, job: Job) {
-        submit(&self.writer, job);
+        let sender = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Err(mpsc::SendError(job)) = sender.send(job) {
+            // The writer thread is gone: answer the caller instead of leaving it waiting.
+            let outcome = job(&mut ClosedTx);
+            (outcome.complete)(Err(StoreError::Closed));
+        }
     }
 
     fn submit_read(&self, job: Job) {
-        submit(&self.readers, job);
+        let idle = self
+            .readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        let connection = match idle.map_or_else(|| open_connection(&self.path, true), Ok) {
+            Ok(connection) => connection,
+            Err(error) => {
+                let outcome = job(&mut ClosedTx);
+                (outcome.complete)(Err(error));
+                return;
+            }
+        };
+        if let Some(connection) = run_read(connection, job) {
+            let mut idle = self
+                .readers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if idle.len() < self.keep_readers {
+                idle.push(connection);
+            }
+        }
     }
 
     fn engine(&self) -> Engine {
         Engine::Sqlite
-    }
-}
-
-fn submit(queue: &Mutex<mpsc::Sender<Job>>, job: Job) {
-    let sender = queue
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
-    if let Err(mpsc::SendError(job)) = sender.send(job) {
-        // The storage thread is gone: answer the caller instead of leaving it waiting.
-        let outcome = job(&mut ClosedTx);
-        (outcome.complete)(Err(StoreError::Closed));
     }
 }
 
@@ -134,6 +160,8 @@ fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
     let connection = Connection::open_with_flags(path, flags).map_err(backend)?;
+    // More statements than rusqlite's default 16 are in use; an evicted one is prepared again.
+    connection.set_prepared_statement_cache_capacity(128);
     connection
         .busy_timeout(std::time::Duration::from_secs(5))
         .map_err(backend)?;
@@ -236,24 +264,27 @@ fn run_batch(connection: &Connection, batch: Vec<Job>) {
     }
 }
 
-fn run_reader(connection: &Connection, queue: &Mutex<mpsc::Receiver<Job>>) {
-    loop {
-        let next = queue
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .recv();
-        let Ok(job) = next else { return };
-        if let Err(error) = connection.execute_batch("BEGIN") {
-            let outcome = job(&mut ClosedTx);
-            (outcome.complete)(Err(backend(error)));
-            continue;
+/// Runs a read job in a snapshot on `connection`; gives the connection back unless the job
+/// panicked (its state is then unknown).
+fn run_read(connection: Connection, job: Job) -> Option<Connection> {
+    if let Err(error) = exec_cached(&connection, "BEGIN") {
+        let outcome = job(&mut ClosedTx);
+        (outcome.complete)(Err(backend(error)));
+        return None;
+    }
+    let mut tx = SqliteTx {
+        connection: &connection,
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
+    let ended = exec_cached(&connection, "COMMIT");
+    match outcome {
+        Ok(outcome) => {
+            (outcome.complete)(Ok(()));
+            ended.is_ok().then_some(connection)
         }
-        let mut tx = SqliteTx { connection };
-        let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
-        let _ = connection.execute_batch("COMMIT");
-        match outcome {
-            Ok(outcome) => (outcome.complete)(Ok(())),
-            Err(_) => tracing::error!("a read job panicked"),
+        Err(_) => {
+            tracing::error!("a read job panicked");
+            None
         }
     }
 }
@@ -325,7 +356,12 @@ fn corrupt(column: usize, what: &str) -> rusqlite::Error {
     )
 }
 
-const APP_COLUMNS: &str = "appid, secret, kind, name, original_id, open_platform_id, created_at";
+/// The columns of the row mapper below, as a literal so queries can be built with `concat!`.
+macro_rules! app_columns {
+    () => {
+        "appid, secret, kind, name, original_id, open_platform_id, created_at"
+    };
+}
 
 fn app_from_row(row: &Row<'_>) -> rusqlite::Result<App> {
     let kind: String = row.get(2)?;
@@ -340,8 +376,12 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<App> {
     })
 }
 
-const USER_COLUMNS: &str =
-    "user_id, nickname, profile, client_os, client_version, base_library, created_at";
+/// The columns of the row mapper below, as a literal so queries can be built with `concat!`.
+macro_rules! user_columns {
+    () => {
+        "user_id, nickname, profile, client_os, client_version, base_library, created_at"
+    };
+}
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
     let profile: String = row.get(2)?;
@@ -356,7 +396,12 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-const TOKEN_COLUMNS: &str = "token, appid, kind, issued_at, expires_at, revoked_until";
+/// The columns of the row mapper below, as a literal so queries can be built with `concat!`.
+macro_rules! token_columns {
+    () => {
+        "token, appid, kind, issued_at, expires_at, revoked_until"
+    };
+}
 
 fn token_from_row(row: &Row<'_>) -> rusqlite::Result<AccessToken> {
     let kind: String = row.get(2)?;
@@ -368,6 +413,43 @@ fn token_from_row(row: &Row<'_>) -> rusqlite::Result<AccessToken> {
         expires_at: row.get(4)?,
         revoked_until: row.get(5)?,
     })
+}
+
+/// The columns of the row mapper below, as a literal so queries can be built with `concat!`.
+macro_rules! card_columns {
+    () => {
+        "card_id, appid, card_type, document, status, quantity, total_quantity, code_mode, bind_openid, get_limit, review_due_at, refuse_reason, create_time, update_time"
+    };
+}
+
+fn card_from_row(row: &Row<'_>) -> rusqlite::Result<Card> {
+    let document: String = row.get(3)?;
+    let status: String = row.get(4)?;
+    Ok(Card {
+        card_id: row.get(0)?,
+        appid: row.get(1)?,
+        card_type: row.get(2)?,
+        document,
+        status: CardStatus::parse(&status).ok_or_else(|| corrupt(4, "card status"))?,
+        quantity: row.get(5)?,
+        total_quantity: row.get(6)?,
+        code_mode: row.get(7)?,
+        bind_openid: row.get(8)?,
+        get_limit: row.get(9)?,
+        review_due_at: row.get(10)?,
+        refuse_reason: row.get(11)?,
+        create_time: row.get(12)?,
+        update_time: row.get(13)?,
+    })
+}
+
+fn json_text(value: &serde_json::Value) -> String {
+    value.to_string()
+}
+
+fn json_column(row: &Row<'_>, index: usize, what: &str) -> rusqlite::Result<serde_json::Value> {
+    let text: String = row.get(index)?;
+    serde_json::from_str(&text).map_err(|_| corrupt(index, what))
 }
 
 impl Tx for SqliteTx<'_> {
@@ -430,7 +512,7 @@ impl Tx for SqliteTx<'_> {
 
     fn app(&mut self, appid: &str) -> StoreResult<Option<App>> {
         self.query_one(
-            &format!("SELECT {APP_COLUMNS} FROM apps WHERE appid = ?1"),
+            concat!("SELECT ", app_columns!(), " FROM apps WHERE appid = ?1"),
             [appid],
             app_from_row,
         )
@@ -438,7 +520,11 @@ impl Tx for SqliteTx<'_> {
 
     fn apps(&mut self) -> StoreResult<Vec<App>> {
         self.query_all(
-            &format!("SELECT {APP_COLUMNS} FROM apps ORDER BY created_at, rowid"),
+            concat!(
+                "SELECT ",
+                app_columns!(),
+                " FROM apps ORDER BY created_at, rowid"
+            ),
             [],
             app_from_row,
         )
@@ -456,7 +542,7 @@ impl Tx for SqliteTx<'_> {
 
     fn user(&mut self, user_id: &str) -> StoreResult<Option<User>> {
         self.query_one(
-            &format!("SELECT {USER_COLUMNS} FROM users WHERE user_id = ?1"),
+            concat!("SELECT ", user_columns!(), " FROM users WHERE user_id = ?1"),
             [user_id],
             user_from_row,
         )
@@ -464,7 +550,11 @@ impl Tx for SqliteTx<'_> {
 
     fn users(&mut self) -> StoreResult<Vec<User>> {
         self.query_all(
-            &format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, rowid"),
+            concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users ORDER BY created_at, rowid"
+            ),
             [],
             user_from_row,
         )
@@ -525,7 +615,11 @@ impl Tx for SqliteTx<'_> {
 
     fn access_token(&mut self, token: &str) -> StoreResult<Option<AccessToken>> {
         self.query_one(
-            &format!("SELECT {TOKEN_COLUMNS} FROM access_tokens WHERE token = ?1"),
+            concat!(
+                "SELECT ",
+                token_columns!(),
+                " FROM access_tokens WHERE token = ?1"
+            ),
             [token],
             token_from_row,
         )
@@ -537,7 +631,7 @@ impl Tx for SqliteTx<'_> {
         kind: TokenKind,
     ) -> StoreResult<Option<AccessToken>> {
         self.query_one(
-            &format!("SELECT {TOKEN_COLUMNS} FROM access_tokens WHERE appid = ?1 AND kind = ?2 ORDER BY issued_at DESC, rowid DESC LIMIT 1"),
+            concat!("SELECT ", token_columns!(), " FROM access_tokens WHERE appid = ?1 AND kind = ?2 ORDER BY issued_at DESC, rowid DESC LIMIT 1"),
             [appid, kind.as_str()],
             token_from_row,
         )
@@ -619,6 +713,222 @@ impl Tx for SqliteTx<'_> {
         )?;
         Ok(())
     }
+
+    fn insert_card(&mut self, card: &Card) -> StoreResult<()> {
+        self.execute(
+            concat!(
+                "INSERT INTO cards (",
+                card_columns!(),
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+            ),
+            params![
+                card.card_id,
+                card.appid,
+                card.card_type,
+                card.document,
+                card.status.as_str(),
+                card.quantity,
+                card.total_quantity,
+                card.code_mode,
+                card.bind_openid,
+                card.get_limit,
+                card.review_due_at,
+                card.refuse_reason,
+                card.create_time,
+                card.update_time
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn card(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
+        self.query_one(
+            concat!("SELECT ", card_columns!(), " FROM cards WHERE card_id = ?1"),
+            [card_id],
+            card_from_row,
+        )
+    }
+
+    fn update_card(&mut self, card: &Card) -> StoreResult<()> {
+        self.execute(
+            "UPDATE cards SET document = ?2, status = ?3, quantity = ?4, total_quantity = ?5, get_limit = ?6, review_due_at = ?7, refuse_reason = ?8, update_time = ?9 WHERE card_id = ?1",
+            params![
+                card.card_id,
+                card.document,
+                card.status.as_str(),
+                card.quantity,
+                card.total_quantity,
+                card.get_limit,
+                card.review_due_at,
+                card.refuse_reason,
+                card.update_time
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn card_ids_of_app(
+        &mut self,
+        appid: &str,
+        statuses: &[CardStatus],
+        offset: u64,
+        count: u64,
+    ) -> StoreResult<(Vec<String>, u64)> {
+        // The status filter is a JSON array so that one cached statement serves any list.
+        let filter = serde_json::Value::from(
+            statuses
+                .iter()
+                .map(|status| status.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .to_string();
+        let matches = "appid = ?1 AND (json_array_length(?2) = 0 OR status IN (SELECT value FROM json_each(?2)))";
+        let total: Option<i64> = self.query_one(
+            &format!("SELECT count(*) FROM cards WHERE {matches}"),
+            params![appid, filter],
+            |row| row.get(0),
+        )?;
+        let ids = self.query_all(
+            &format!("SELECT card_id FROM cards WHERE {matches} ORDER BY create_time, rowid LIMIT ?3 OFFSET ?4"),
+            params![appid, filter, i64::try_from(count).unwrap_or(i64::MAX), i64::try_from(offset).unwrap_or(i64::MAX)],
+            |row| row.get(0),
+        )?;
+        Ok((ids, u64::try_from(total.unwrap_or(0)).unwrap_or(0)))
+    }
+
+    fn cards_due_for_review(&mut self, now: i64) -> StoreResult<Vec<Card>> {
+        self.query_all(
+            concat!("SELECT ", card_columns!(), " FROM cards WHERE review_due_at IS NOT NULL AND review_due_at <= ?1 AND status = 'CARD_STATUS_NOT_VERIFY'"),
+            [now],
+            card_from_row,
+        )
+    }
+
+    fn set_whitelist(
+        &mut self,
+        appid: &str,
+        openids: &[String],
+        usernames: &[String],
+    ) -> StoreResult<()> {
+        self.execute("DELETE FROM test_whitelist WHERE appid = ?1", [appid])?;
+        for (kind, values) in [("openid", openids), ("username", usernames)] {
+            for value in values {
+                self.execute(
+                    "INSERT OR IGNORE INTO test_whitelist (appid, kind, value) VALUES (?1, ?2, ?3)",
+                    [appid, kind, value.as_str()],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn whitelist(&mut self, appid: &str) -> StoreResult<Vec<(String, String)>> {
+        self.query_all(
+            "SELECT kind, value FROM test_whitelist WHERE appid = ?1 ORDER BY kind, value",
+            [appid],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+    }
+
+    fn insert_qrcode(&mut self, qrcode: &QrCode) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO qrcodes (ticket, url_id, appid, action_name, action_info, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![qrcode.ticket, qrcode.url_id, qrcode.appid, qrcode.action_name, json_text(&qrcode.action_info), qrcode.created_at, qrcode.expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn qrcode(&mut self, ticket_or_url_id: &str) -> StoreResult<Option<QrCode>> {
+        self.query_one(
+            "SELECT ticket, url_id, appid, action_name, action_info, created_at, expires_at FROM qrcodes WHERE ticket = ?1 OR url_id = ?1",
+            [ticket_or_url_id],
+            |row| {
+                Ok(QrCode {
+                    ticket: row.get(0)?,
+                    url_id: row.get(1)?,
+                    appid: row.get(2)?,
+                    action_name: row.get(3)?,
+                    action_info: json_column(row, 4, "action_info")?,
+                    created_at: row.get(5)?,
+                    expires_at: row.get(6)?,
+                })
+            },
+        )
+    }
+
+    fn app_by_original_id(&mut self, original_id: &str) -> StoreResult<Option<App>> {
+        self.query_one(
+            concat!(
+                "SELECT ",
+                app_columns!(),
+                " FROM apps WHERE original_id = ?1"
+            ),
+            [original_id],
+            app_from_row,
+        )
+    }
+
+    fn insert_landing_page(&mut self, page: &LandingPage) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO landing_pages (page_id, appid, banner, page_title, can_share, scene, card_list, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![page.page_id, page.appid, page.banner, page.page_title, page.can_share, page.scene, json_text(&page.card_list), page.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn landing_page(&mut self, page_id: i64) -> StoreResult<Option<LandingPage>> {
+        self.query_one(
+            "SELECT page_id, appid, banner, page_title, can_share, scene, card_list, created_at FROM landing_pages WHERE page_id = ?1",
+            [page_id],
+            |row| {
+                Ok(LandingPage {
+                    page_id: row.get(0)?,
+                    appid: row.get(1)?,
+                    banner: row.get(2)?,
+                    page_title: row.get(3)?,
+                    can_share: row.get(4)?,
+                    scene: row.get(5)?,
+                    card_list: json_column(row, 6, "card_list")?,
+                    created_at: row.get(7)?,
+                })
+            },
+        )
+    }
+
+    fn insert_event(
+        &mut self,
+        appid: &str,
+        event: &str,
+        payload: &serde_json::Value,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let id: Option<i64> = self.query_one(
+            "INSERT INTO outbox (appid, event, payload, created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id",
+            params![appid, event, json_text(payload), now],
+            |row| row.get(0),
+        )?;
+        id.ok_or_else(|| StoreError::Corrupt("outbox insert returned no id".into()))
+    }
+
+    fn events(&mut self, filter: &EventFilter) -> StoreResult<Vec<OutboxEvent>> {
+        self.query_all(
+            "SELECT id, appid, event, payload, created_at, status, attempts, next_attempt_at FROM outbox \
+             WHERE (?1 IS NULL OR appid = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR event = ?3) ORDER BY id DESC LIMIT ?4",
+            params![filter.appid, filter.status, filter.event, i64::try_from(filter.limit).unwrap_or(i64::MAX)],
+            |row| {
+                Ok(OutboxEvent {
+                    id: row.get(0)?,
+                    appid: row.get(1)?,
+                    event: row.get(2)?,
+                    payload: json_column(row, 3, "payload")?,
+                    created_at: row.get(4)?,
+                    status: row.get(5)?,
+                    attempts: row.get(6)?,
+                    next_attempt_at: row.get(7)?,
+                })
+            },
+        )
+    }
 }
 
 /// Stands in for a transaction when the storage thread could not open one, so that a job can
@@ -659,4 +969,18 @@ closed_tx! {
     insert_login_code(code: &LoginCode) -> ();
     login_code(code: &str) -> Option<LoginCode>;
     mark_login_code_used(code: &str, at: i64) -> ();
+    insert_card(card: &Card) -> ();
+    card(card_id: &str) -> Option<Card>;
+    update_card(card: &Card) -> ();
+    card_ids_of_app(appid: &str, statuses: &[CardStatus], offset: u64, count: u64) -> (Vec<String>, u64);
+    cards_due_for_review(now: i64) -> Vec<Card>;
+    set_whitelist(appid: &str, openids: &[String], usernames: &[String]) -> ();
+    whitelist(appid: &str) -> Vec<(String, String)>;
+    insert_qrcode(qrcode: &QrCode) -> ();
+    qrcode(ticket_or_url_id: &str) -> Option<QrCode>;
+    app_by_original_id(original_id: &str) -> Option<App>;
+    insert_landing_page(page: &LandingPage) -> ();
+    landing_page(page_id: i64) -> Option<LandingPage>;
+    insert_event(appid: &str, event: &str, payload: &serde_json::Value, now: i64) -> i64;
+    events(filter: &EventFilter) -> Vec<OutboxEvent>;
 }

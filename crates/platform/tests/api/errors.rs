@@ -15,9 +15,9 @@ async fn unknown_unbuilt_and_out_of_scope_paths_answer_in_wechats_format() {
         (Method::GET, "/no/such/api", 40066, "/no/such/api"),
         (
             Method::POST,
-            "/card/create?access_token=x",
+            "/card/code/consume?access_token=x",
             48001,
-            "/card/create",
+            "/card/code/consume",
         ),
         (Method::POST, "/card/location/batchget", 48001, "outside"),
         (Method::GET, "/card/getcolors/", 40066, "/card/getcolors/"),
@@ -125,7 +125,9 @@ async fn admin_errors_carry_a_4xx_status_and_a_wechat_shaped_body() {
         .request(Method::GET, "/admin/v1/users/user_00000000", None)
         .await;
     let (wrong_method, _, _) = app.request(Method::DELETE, "/admin/v1/apps", None).await;
-    let (unbuilt, _, unbuilt_answer) = app.request(Method::GET, "/admin/v1/events", None).await;
+    let (unbuilt, _, unbuilt_answer) = app
+        .request(Method::POST, "/admin/v1/events/1/redeliver", None)
+        .await;
     let (unknown_platform, _, _) = app
         .request(
             Method::POST,

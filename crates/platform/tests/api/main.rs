@@ -3,5 +3,6 @@
 
 mod admin;
 mod auth;
+mod card;
 mod errors;
 mod helpers;

@@ -1,0 +1,107 @@
+//! Events the platform pushes to a Service Account's server, as the domain records them.
+//! They are written to the outbox in the transaction of the change that causes them; the
+//! delivery worker turns them into WeChat's XML.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::model::OutboxEvent;
+use crate::store::{StoreResult, Tx};
+
+/// `FromUserName` of events no user causes (review results).
+///
+/// Compat: events.md §3.1 — WeChat's sample shows an arbitrary sender for these system
+/// events; wxcard names itself so a merchant can tell them apart.
+pub const SYSTEM_SENDER: &str = "wxcard-platform";
+
+/// One pushable event. The variant names follow WeChat's `Event` values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum DomainEvent {
+    /// A card template was approved.
+    CardPassCheck {
+        /// The card.
+        card_id: String,
+    },
+    /// A card template was rejected.
+    CardNotPassCheck {
+        /// The card.
+        card_id: String,
+        /// Why.
+        refuse_reason: String,
+    },
+}
+
+impl DomainEvent {
+    /// WeChat's `Event` name.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            DomainEvent::CardPassCheck { .. } => "card_pass_check",
+            DomainEvent::CardNotPassCheck { .. } => "card_not_pass_check",
+        }
+    }
+
+    /// Who the event comes from (`FromUserName`).
+    #[must_use]
+    pub fn sender(&self) -> &str {
+        match self {
+            DomainEvent::CardPassCheck { .. } | DomainEvent::CardNotPassCheck { .. } => {
+                SYSTEM_SENDER
+            }
+        }
+    }
+
+    /// Writes the event to the outbox inside the caller's transaction.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub fn record(&self, tx: &mut dyn Tx, appid: &str, now: i64) -> StoreResult<i64> {
+        let payload = serde_json::to_value(self)
+            .map_err(|error| crate::store::StoreError::Corrupt(error.to_string()))?;
+        tx.insert_event(appid, self.name(), &payload, now)
+    }
+}
+
+/// Which events to list.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only this Service Account's.
+    pub appid: Option<String>,
+    /// Only in this delivery state.
+    pub status: Option<String>,
+    /// Only this event name.
+    pub event: Option<String>,
+    /// At most this many, newest first.
+    pub limit: usize,
+}
+
+/// Reads an outbox row's payload back.
+#[must_use]
+pub fn decode(event: &OutboxEvent) -> Option<DomainEvent> {
+    serde_json::from_value(event.payload.clone()).ok()
+}
+
+/// Reads the outbox.
+#[derive(Debug, Clone)]
+pub struct EventService {
+    store: std::sync::Arc<dyn crate::store::Store>,
+}
+
+impl EventService {
+    /// A service over `store`.
+    #[must_use]
+    pub fn new(store: std::sync::Arc<dyn crate::store::Store>) -> Self {
+        Self { store }
+    }
+
+    /// Outbox events matching `filter`, newest first.
+    ///
+    /// # Errors
+    /// Storage.
+    pub async fn list(
+        &self,
+        filter: EventFilter,
+    ) -> Result<Vec<OutboxEvent>, crate::domain::DomainError> {
+        crate::store::read(&*self.store, move |tx: &mut dyn Tx| Ok(tx.events(&filter)?)).await
+    }
+}
