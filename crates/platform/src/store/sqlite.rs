@@ -6,8 +6,11 @@
 //! once (group commit), and only then answers each caller. A failing job rolls back to its
 //! savepoint and leaves the others' writes alone.
 
+use std::cell::Cell;
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 
@@ -62,7 +65,24 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     keep_readers: usize,
     path: PathBuf,
+    cards: Arc<CardCache>,
 }
+
+/// Cards that readers fetched, trusted while no card write has started or committed since.
+///
+/// SQLite here has exactly one writer (one thread of one process), so the writer can tell the
+/// readers when cards change: `generation` is even while no card write is in flight; the
+/// writer makes it odd before the first card write of a batch and even again once the batch
+/// has committed or rolled back. A reader trusts an entry only if it was stored under the
+/// current, even generation, and stores one only if the generation did not move while it read.
+#[derive(Debug, Default)]
+struct CardCache {
+    generation: AtomicU64,
+    entries: Mutex<HashMap<String, (u64, Card)>>,
+}
+
+/// The cache is emptied when it holds more cards than this.
+const CARD_CACHE_LIMIT: usize = 10_000;
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -87,11 +107,13 @@ impl SqliteStore {
             .map_err(backend)?;
         migrate(&mut writer)?;
 
+        let cards = Arc::new(CardCache::default());
+        let writer_cards = Arc::clone(&cards);
         let (write_sender, write_receiver) = mpsc::channel::<Job>();
         let max_batch = options.max_batch.max(1);
         thread::Builder::new()
             .name("wxcard-sqlite-writer".into())
-            .spawn(move || run_writer(&writer, &write_receiver, max_batch))
+            .spawn(move || run_writer(&writer, &write_receiver, max_batch, &writer_cards))
             .map_err(backend)?;
 
         let keep_readers = options.readers.max(1);
@@ -103,6 +125,7 @@ impl SqliteStore {
             readers: Mutex::new(readers),
             keep_readers,
             path: options.path.clone(),
+            cards,
         }))
     }
 }
@@ -135,7 +158,7 @@ impl Store for SqliteStore {
                 return;
             }
         };
-        if let Some(connection) = run_read(connection, job) {
+        if let Some(connection) = run_read(connection, job, &self.cards) {
             let mut idle = self
                 .readers
                 .lock()
@@ -203,7 +226,12 @@ fn migrate(connection: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
-fn run_writer(connection: &Connection, queue: &mpsc::Receiver<Job>, max_batch: usize) {
+fn run_writer(
+    connection: &Connection,
+    queue: &mpsc::Receiver<Job>,
+    max_batch: usize,
+    cards: &CardCache,
+) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < max_batch {
@@ -212,12 +240,12 @@ fn run_writer(connection: &Connection, queue: &mpsc::Receiver<Job>, max_batch: u
                 Err(_) => break,
             }
         }
-        run_batch(connection, batch);
+        run_batch(connection, batch, cards);
     }
 }
 
 /// Runs queued jobs in one transaction, one savepoint each, then answers them all.
-fn run_batch(connection: &Connection, batch: Vec<Job>) {
+fn run_batch(connection: &Connection, batch: Vec<Job>, cards: &CardCache) {
     if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
         let message = error.to_string();
         for job in batch {
@@ -227,12 +255,19 @@ fn run_batch(connection: &Connection, batch: Vec<Job>) {
         return;
     }
     let mut completions = Vec::with_capacity(batch.len());
+    let cards_written = Cell::new(false);
     for job in batch {
         if let Err(error) = exec_cached(connection, "SAVEPOINT job") {
             tracing::error!(error = %error, "could not open a savepoint");
             continue;
         }
-        let mut tx = SqliteTx { connection };
+        let mut tx = SqliteTx {
+            connection,
+            role: Role::Writer {
+                cards,
+                cards_written: &cards_written,
+            },
+        };
         let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
         let rollback = outcome.as_ref().map_or(true, |outcome| outcome.rollback);
         let closed = if rollback {
@@ -254,6 +289,15 @@ fn run_batch(connection: &Connection, batch: Vec<Job>) {
     if committed.is_err() {
         let _ = connection.execute_batch("ROLLBACK");
     }
+    if cards_written.get() {
+        // Committed or rolled back, the batch is over: readers may cache again.
+        cards
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        cards.generation.fetch_add(1, Ordering::SeqCst);
+    }
     for complete in completions {
         complete(
             committed
@@ -264,19 +308,24 @@ fn run_batch(connection: &Connection, batch: Vec<Job>) {
     }
 }
 
-/// Runs a read job in a snapshot on `connection`; gives the connection back unless the job
-/// panicked (its state is then unknown).
-fn run_read(connection: Connection, job: Job) -> Option<Connection> {
-    if let Err(error) = exec_cached(&connection, "BEGIN") {
-        let outcome = job(&mut ClosedTx);
-        (outcome.complete)(Err(backend(error)));
-        return None;
-    }
+/// Runs a read job on `connection`, in a snapshot that begins with its first statement (a
+/// job answered from the card cache touches no table); gives the connection back unless the
+/// job panicked (its state is then unknown).
+fn run_read(connection: Connection, job: Job, cards: &CardCache) -> Option<Connection> {
+    let started = Cell::new(None);
     let mut tx = SqliteTx {
         connection: &connection,
+        role: Role::Reader {
+            cards,
+            started: &started,
+        },
     };
     let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
-    let ended = exec_cached(&connection, "COMMIT");
+    let ended = if started.get().is_some() {
+        exec_cached(&connection, "COMMIT")
+    } else {
+        Ok(())
+    };
     match outcome {
         Ok(outcome) => {
             (outcome.complete)(Ok(()));
@@ -312,10 +361,53 @@ fn map_error(error: rusqlite::Error) -> StoreError {
 /// A job's view of the writer's (or a reader's) open transaction.
 struct SqliteTx<'c> {
     connection: &'c Connection,
+    role: Role<'c>,
+}
+
+/// What kind of connection a transaction runs on.
+enum Role<'c> {
+    /// The writer, inside a batch; notes whether the batch wrote a card.
+    Writer {
+        cards: &'c CardCache,
+        cards_written: &'c Cell<bool>,
+    },
+    /// A reader; `started` holds the cache generation seen when its snapshot began.
+    Reader {
+        cards: &'c CardCache,
+        started: &'c Cell<Option<u64>>,
+    },
 }
 
 impl SqliteTx<'_> {
+    /// Begins a reader's snapshot before its first statement.
+    fn begin(&self) -> StoreResult<()> {
+        if let Role::Reader { cards, started } = &self.role {
+            if started.get().is_none() {
+                // The generation is read before the snapshot begins, so a snapshot never misses
+                // a card write that finished before that generation.
+                let generation = cards.generation.load(Ordering::SeqCst);
+                exec_cached(self.connection, "BEGIN").map_err(backend)?;
+                started.set(Some(generation));
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks the batch as writing cards (the writer calls this before each card write).
+    fn writing_cards(&self) {
+        if let Role::Writer {
+            cards,
+            cards_written,
+        } = &self.role
+        {
+            if !cards_written.replace(true) {
+                cards.generation.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
     fn execute(&self, sql: &str, params: impl rusqlite::Params) -> StoreResult<usize> {
+        self.begin()?;
         self.connection
             .prepare_cached(sql)
             .and_then(|mut statement| statement.execute(params))
@@ -328,6 +420,7 @@ impl SqliteTx<'_> {
         params: impl rusqlite::Params,
         map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
     ) -> StoreResult<Option<T>> {
+        self.begin()?;
         self.connection
             .prepare_cached(sql)
             .and_then(|mut statement| statement.query_row(params, map).optional())
@@ -340,6 +433,7 @@ impl SqliteTx<'_> {
         params: impl rusqlite::Params,
         map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
     ) -> StoreResult<Vec<T>> {
+        self.begin()?;
         let mut statement = self.connection.prepare_cached(sql).map_err(map_error)?;
         let rows = statement.query_map(params, map).map_err(map_error)?;
         rows.collect::<rusqlite::Result<Vec<T>>>()
@@ -715,6 +809,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_card(&mut self, card: &Card) -> StoreResult<()> {
+        self.writing_cards();
         self.execute(
             concat!(
                 "INSERT INTO cards (",
@@ -742,14 +837,44 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn card(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
-        self.query_one(
+        if let Role::Reader { cards, .. } = &self.role {
+            let generation = cards.generation.load(Ordering::SeqCst);
+            if generation % 2 == 0 {
+                let entries = cards
+                    .entries
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some((stored_at, card)) = entries.get(card_id) {
+                    if *stored_at == generation {
+                        return Ok(Some(card.clone()));
+                    }
+                }
+            }
+        }
+        let card = self.query_one(
             concat!("SELECT ", card_columns!(), " FROM cards WHERE card_id = ?1"),
             [card_id],
             card_from_row,
-        )
+        )?;
+        if let (Role::Reader { cards, started }, Some(card)) = (&self.role, &card) {
+            let began = started.get().unwrap_or(1);
+            // Cache only what was read under an even generation that has not moved since.
+            if began % 2 == 0 && cards.generation.load(Ordering::SeqCst) == began {
+                let mut entries = cards
+                    .entries
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if entries.len() >= CARD_CACHE_LIMIT {
+                    entries.clear();
+                }
+                entries.insert(card.card_id.clone(), (began, card.clone()));
+            }
+        }
+        Ok(card)
     }
 
     fn update_card(&mut self, card: &Card) -> StoreResult<()> {
+        self.writing_cards();
         self.execute(
             "UPDATE cards SET document = ?2, status = ?3, quantity = ?4, total_quantity = ?5, get_limit = ?6, review_due_at = ?7, refuse_reason = ?8, update_time = ?9 WHERE card_id = ?1",
             params![

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::domain::model::{App, AppKind};
+use crate::domain::model::{App, AppKind, Card, CardStatus};
 use crate::store::sqlite::{Durability, SqliteOptions, SqliteStore};
 use crate::store::{self, Store, StoreError, Tx};
 
@@ -66,6 +66,8 @@ async fn conformance(store: Arc<dyn Store>) {
     a_failing_job_rolls_back_only_its_own_writes(&store).await;
     constraint_violations_are_conflicts(&store).await;
     reads_see_committed_writes(&store).await;
+    a_card_read_after_an_update_commits_shows_the_update(&store).await;
+    card_reads_racing_updates_end_on_the_last_update(&store).await;
 }
 
 async fn concurrent_writes_each_commit_exactly_once(store: &Arc<dyn Store>) {
@@ -173,4 +175,88 @@ async fn a_read_job_cannot_write() {
     let attempt = store::read(&*store, |tx: &mut dyn Tx| tx.set_meta("sneaky", "write")).await;
 
     assert!(attempt.is_err());
+}
+
+fn card(card_id: &str, quantity: i64) -> Card {
+    Card {
+        card_id: card_id.into(),
+        appid: "wxcards".into(),
+        card_type: "GROUPON".into(),
+        document: r#"{"base_info":{"title":"t"}}"#.into(),
+        status: CardStatus::VerifyOk,
+        quantity,
+        total_quantity: quantity,
+        code_mode: "system".into(),
+        bind_openid: false,
+        get_limit: 50,
+        review_due_at: None,
+        refuse_reason: None,
+        create_time: 0,
+        update_time: 0,
+    }
+}
+
+async fn read_quantity(store: &Arc<dyn Store>, card_id: &'static str) -> i64 {
+    store::read(&**store, move |tx: &mut dyn Tx| tx.card(card_id))
+        .await
+        .unwrap()
+        .unwrap()
+        .quantity
+}
+
+async fn a_card_read_after_an_update_commits_shows_the_update(store: &Arc<dyn Store>) {
+    store::write(&**store, |tx: &mut dyn Tx| tx.insert_app(&app("wxcards")))
+        .await
+        .unwrap();
+    store::write(&**store, |tx: &mut dyn Tx| {
+        tx.insert_card(&card("pcached", 10))
+    })
+    .await
+    .unwrap();
+    // Read twice so that an engine with a read cache has the card cached.
+    assert_eq!(read_quantity(store, "pcached").await, 10);
+    assert_eq!(read_quantity(store, "pcached").await, 10);
+
+    store::write(&**store, |tx: &mut dyn Tx| {
+        tx.update_card(&card("pcached", 7))
+    })
+    .await
+    .unwrap();
+
+    assert_eq!(read_quantity(store, "pcached").await, 7);
+}
+
+async fn card_reads_racing_updates_end_on_the_last_update(store: &Arc<dyn Store>) {
+    store::write(&**store, |tx: &mut dyn Tx| {
+        tx.insert_card(&card("pracing", 0))
+    })
+    .await
+    .unwrap();
+    let mut readers = Vec::new();
+    for _ in 0..4 {
+        let store = Arc::clone(store);
+        readers.push(tokio::spawn(async move {
+            let mut last = 0;
+            for _ in 0..200 {
+                let quantity = read_quantity(&store, "pracing").await;
+                assert!(
+                    quantity >= last,
+                    "a read went back in time: {quantity} after {last}"
+                );
+                last = quantity;
+            }
+        }));
+    }
+    for quantity in 1..=100 {
+        store::write(&**store, move |tx: &mut dyn Tx| {
+            tx.update_card(&card("pracing", quantity))
+        })
+        .await
+        .unwrap();
+    }
+    for reader in readers {
+        reader.await.unwrap();
+    }
+
+    assert_eq!(read_quantity(store, "pracing").await, 100);
 }
