@@ -9,10 +9,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use anyhow::{bail, Context};
 use clap::Args;
+use wxcard_wire::sign::{card_signature, CardSignInput};
 
-use crate::loadgen::{self, Target};
+use crate::loadgen::{self, Body, Target};
 
 /// Options of `wxcard bench`.
 #[derive(Debug, Args)]
@@ -26,6 +30,9 @@ pub(crate) struct BenchArgs {
     /// How many cold starts to time (the median is reported)
     #[arg(long, default_value_t = 5)]
     startups: usize,
+    /// How many codes the deposit scenario imports (100 per call)
+    #[arg(long, default_value_t = 1_000_000)]
+    deposit_codes: u64,
 }
 
 /// Targets from the foundation issue; printed next to the measurements, never enforced.
@@ -34,6 +41,10 @@ const RSS_TARGET_KIB: u64 = 20 * 1024;
 const AUTHED_TARGET: f64 = 0.8;
 const GET_TARGET: f64 = 0.5;
 const CREATE_TARGET: f64 = 0.05;
+const CLAIM_TARGET: f64 = 0.15;
+const CONSUME_TARGET: f64 = 0.30;
+const CODE_GET_TARGET: f64 = 0.50;
+const DEPOSIT_TARGET: Duration = Duration::from_secs(15);
 
 /// The card `/card/create` is measured with: a complete GENERAL_COUPON.
 const BENCH_CARD: &str = r#"{"card":{"card_type":"GENERAL_COUPON","general_coupon":{"base_info":{"logo_url":"http://mmbiz.qpic.cn/mmbiz/logo/0","code_type":"CODE_TYPE_QRCODE","brand_name":"Bench","title":"Bench coupon","color":"Color010","notice":"Show the code","description":"A coupon for the benchmark","sku":{"quantity":1000},"date_info":{"type":"DATE_TYPE_FIX_TERM","fixed_term":30,"fixed_begin_term":0}},"default_detail":"10% off"}}}"#;
@@ -84,18 +95,23 @@ fn measure(args: &BenchArgs, scratch: &Path) -> anyhow::Result<()> {
 
     let token = given_a_token(server.addr)?;
     let card_id = given_a_card(server.addr, &token)?;
+    let shop = given_a_shop(server.addr)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let duration = Duration::from_secs(args.duration.max(1));
-    let targets = [
+    let claim_shop = shop.clone();
+    let consume_shop = shop.clone();
+    let claimed = Arc::new(AtomicU64::new(0));
+    let claimed_for_consume = Arc::clone(&claimed);
+    let scenarios: Vec<(Target, Option<f64>)> = vec![
         (
             Target::get("GET /healthz (the limit)", "/healthz", "ok"),
             None,
         ),
+        // A second reference: a POST with a small body that the router answers at once
+        // (43001, wrong method): what reading a request body costs by itself.
         (
-            // A second reference: a POST with a small body that the router answers at once
-            // (43001, wrong method), to show what reading a request body costs by itself.
             Target::post(
                 "POST, answered at once",
                 "/cgi-bin/token",
@@ -130,22 +146,82 @@ fn measure(args: &BenchArgs, scratch: &Path) -> anyhow::Result<()> {
             ),
             Some(CREATE_TARGET),
         ),
+        // Claims through the simulator: a fresh signed cardExt and custom code each time.
+        (
+            Target::generated(
+                "claim (wx.addCard)",
+                "/sim/v1/addCard",
+                "addCard:ok",
+                Arc::new(move |n| Some(claim_shop.add_card_body(n))),
+            ),
+            Some(CLAIM_TARGET),
+        ),
+        // Consumes of the codes the claims handed out, each once.
+        (
+            Target::generated(
+                "POST /card/code/consume",
+                format!("/card/code/consume?access_token={}", shop.token),
+                r#""openid""#,
+                Arc::new(move |n| {
+                    (n < claimed_for_consume.load(Ordering::Relaxed)).then(|| {
+                        format!(r#"{{"code":"C{n}","card_id":"{}"}}"#, consume_shop.card_id)
+                    })
+                }),
+            ),
+            Some(CONSUME_TARGET),
+        ),
+        (
+            Target::post(
+                "POST /card/code/get",
+                format!("/card/code/get?access_token={}", shop.token),
+                format!(
+                    r#"{{"code":"C0","card_id":"{}","check_consume":false}}"#,
+                    shop.card_id
+                ),
+                "user_card_status",
+            ),
+            Some(CODE_GET_TARGET),
+        ),
     ];
     let mut results = Vec::new();
-    for (target, _) in &targets {
+    for (target, _) in &scenarios {
         eprintln!("loading {} for {} s…", target.name, duration.as_secs());
         let result = runtime.block_on(async {
-            loadgen::run(
-                server.addr,
-                target,
-                args.connections,
-                Duration::from_millis(500),
-            )
-            .await?;
-            loadgen::run(server.addr, target, args.connections, duration).await
+            if matches!(target.body, Body::Generated(_)) {
+                // No warm-up: generated requests are used up once.
+                loadgen::run(
+                    server.addr,
+                    target,
+                    args.connections,
+                    duration,
+                    Arc::new(AtomicU64::new(0)),
+                )
+                .await
+            } else {
+                loadgen::run(
+                    server.addr,
+                    target,
+                    args.connections,
+                    Duration::from_millis(500),
+                    Arc::new(AtomicU64::new(0)),
+                )
+                .await?;
+                loadgen::run(
+                    server.addr,
+                    target,
+                    args.connections,
+                    duration,
+                    Arc::new(AtomicU64::new(0)),
+                )
+                .await
+            }
         })?;
+        if target.name.starts_with("claim") {
+            claimed.store(result.requests + result.errors, Ordering::Relaxed);
+        }
         results.push(result);
     }
+    let deposit = runtime.block_on(deposit_codes(server.addr, &shop, args.deposit_codes))?;
     let loaded_rss = rss_kib(server.child.id());
 
     println!();
@@ -175,7 +251,7 @@ fn measure(args: &BenchArgs, scratch: &Path) -> anyhow::Result<()> {
     );
     let limit = results[0].throughput();
     let mut failed = 0;
-    for ((target, goal), result) in targets.iter().zip(&results) {
+    for ((target, goal), result) in scenarios.iter().zip(&results) {
         let ratio = result.throughput() / limit;
         let goal_text = goal.map_or_else(String::new, |goal| {
             format!(">= {:>3.0} %  {}", goal * 100.0, verdict(ratio >= goal))
@@ -194,10 +270,220 @@ fn measure(args: &BenchArgs, scratch: &Path) -> anyhow::Result<()> {
         }
         failed += result.errors;
     }
-    if failed > 0 {
-        bail!("{failed} requests failed during the load; the figures above are not trustworthy");
+    println!();
+    println!(
+        "deposit {} codes (100 per call) {:>6.2} s, {:.0} codes/s        target <= {} s   {}",
+        deposit.codes,
+        deposit.elapsed.as_secs_f64(),
+        deposit.codes as f64 / deposit.elapsed.as_secs_f64(),
+        DEPOSIT_TARGET.as_secs(),
+        verdict(deposit.codes < 1_000_000 || deposit.elapsed <= DEPOSIT_TARGET)
+    );
+    if deposit.codes < 1_000_000 {
+        println!(
+            "  (the target is for 1,000,000 codes; run with --deposit-codes 1000000 to check it)"
+        );
+    }
+    if failed + deposit.errors > 0 {
+        bail!(
+            "{} requests failed during the load; the figures above are not trustworthy",
+            failed + deposit.errors
+        );
     }
     Ok(())
+}
+
+/// A Service Account and a Mini Program on one open platform account, a custom-code card
+/// with large stock, a deposit-mode card, and users to claim with.
+#[derive(Clone)]
+struct Shop {
+    token: String,
+    ticket: String,
+    card_id: String,
+    deposit_card_id: String,
+    mini_program: String,
+    users: Arc<Vec<String>>,
+}
+
+/// Users to claim with: get_limit is 50 per user, so 2000 users allow 100,000 claims.
+const BENCH_USERS: usize = 2000;
+
+impl Shop {
+    fn add_card_body(&self, n: u64) -> String {
+        let code = format!("C{n}");
+        let nonce = format!("n{n}");
+        let timestamp = "1900000000";
+        let signature = card_signature(&CardSignInput {
+            api_ticket: &self.ticket,
+            timestamp,
+            card_id: &self.card_id,
+            code: &code,
+            nonce_str: &nonce,
+            ..CardSignInput::default()
+        });
+        let card_ext = serde_json::json!({"timestamp": timestamp, "nonce_str": nonce, "code": code, "signature": signature}).to_string();
+        let user = &self.users[usize::try_from(n).unwrap_or(0) % self.users.len()];
+        serde_json::json!({"user_id": user, "appid": self.mini_program, "cardList": [{"cardId": self.card_id, "cardExt": card_ext}]}).to_string()
+    }
+}
+
+fn given_a_shop(addr: SocketAddr) -> anyhow::Result<Shop> {
+    let post = |path: &str, body: &serde_json::Value| -> anyhow::Result<serde_json::Value> {
+        let (_, text) = http(addr, "POST", path, Some(&body.to_string()))?;
+        let answer: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{path} answered {text}"))?;
+        if answer
+            .get("errcode")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0)
+            != 0
+        {
+            bail!("{path} answered {text}");
+        }
+        Ok(answer)
+    };
+    let open_platform = post(
+        "/admin/v1/open-platforms",
+        &serde_json::json!({"name": "bench"}),
+    )?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let service_account = post(
+        "/admin/v1/apps",
+        &serde_json::json!({"kind": "service_account", "name": "bench shop", "open_platform_id": open_platform}),
+    )?;
+    let mini_program = post(
+        "/admin/v1/apps",
+        &serde_json::json!({"kind": "mini_program", "name": "bench mp", "open_platform_id": open_platform}),
+    )?;
+    let (appid, secret) = (
+        service_account["appid"].as_str().unwrap_or_default(),
+        service_account["secret"].as_str().unwrap_or_default(),
+    );
+    let (_, body) = http(
+        addr,
+        "GET",
+        &format!("/cgi-bin/token?grant_type=client_credential&appid={appid}&secret={secret}"),
+        None,
+    )?;
+    let token = serde_json::from_str::<serde_json::Value>(&body)?["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (_, body) = http(
+        addr,
+        "GET",
+        &format!("/cgi-bin/ticket/getticket?type=wx_card&access_token={token}"),
+        None,
+    )?;
+    let ticket = serde_json::from_str::<serde_json::Value>(&body)?["ticket"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let custom: serde_json::Value = serde_json::from_str(&BENCH_CARD.replace(
+        r#""sku":{"quantity":1000}"#,
+        r#""sku":{"quantity":100000000},"use_custom_code":true,"get_limit":50"#,
+    ))?;
+    let card_id = post(&format!("/card/create?access_token={token}"), &custom)?["card_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let deposit: serde_json::Value = serde_json::from_str(&BENCH_CARD.replace(
+        r#""sku":{"quantity":1000}"#,
+        r#""sku":{"quantity":0},"use_custom_code":true,"get_custom_code_mode":"GET_CUSTOM_CODE_MODE_DEPOSIT""#,
+    ))?;
+    let deposit_card_id = post(&format!("/card/create?access_token={token}"), &deposit)?["card_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    eprintln!("creating {BENCH_USERS} users to claim with…");
+    let mut users = Vec::with_capacity(BENCH_USERS);
+    for index in 0..BENCH_USERS {
+        users.push(
+            post(
+                "/admin/v1/users",
+                &serde_json::json!({"nickname": format!("bench{index}")}),
+            )?["user_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    Ok(Shop {
+        token,
+        ticket,
+        card_id,
+        deposit_card_id,
+        mini_program: mini_program["appid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        users: Arc::new(users),
+    })
+}
+
+struct DepositRun {
+    codes: u64,
+    elapsed: Duration,
+    errors: u64,
+}
+
+/// Deposits `codes` codes through `/card/code/deposit`, 100 per call, printing progress.
+async fn deposit_codes(addr: SocketAddr, shop: &Shop, codes: u64) -> anyhow::Result<DepositRun> {
+    let calls = codes.div_ceil(100);
+    let card_id = shop.deposit_card_id.clone();
+    let target = Target::generated(
+        "deposit",
+        format!("/card/code/deposit?access_token={}", shop.token),
+        "succ_code",
+        Arc::new(move |n| {
+            (n < calls).then(|| {
+                let batch: Vec<String> = (0..100)
+                    .map(|index| format!("D{}", n * 100 + index))
+                    .collect();
+                serde_json::json!({"card_id": card_id, "code": batch}).to_string()
+            })
+        }),
+    );
+    let sent = Arc::new(AtomicU64::new(0));
+    let progress = {
+        let sent = Arc::clone(&sent);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                let done = sent.load(Ordering::Relaxed).min(calls);
+                let width = 30;
+                let filled = usize::try_from(done * width / calls.max(1)).unwrap_or(0);
+                eprint!(
+                    "\rdepositing [{}{}] {:>9}/{} codes",
+                    "#".repeat(filled),
+                    " ".repeat(30 - filled),
+                    done * 100,
+                    calls * 100
+                );
+            }
+        })
+    };
+    let result = loadgen::run(
+        addr,
+        &target,
+        16,
+        Duration::from_secs(600),
+        Arc::clone(&sent),
+    )
+    .await;
+    progress.abort();
+    eprintln!();
+    let result = result?;
+    if let Some(body) = &result.first_error {
+        eprintln!("first failed deposit answer: {body}");
+    }
+    Ok(DepositRun {
+        codes: result.requests * 100,
+        elapsed: result.elapsed,
+        errors: result.errors,
+    })
 }
 
 fn verdict(met: bool) -> &'static str {

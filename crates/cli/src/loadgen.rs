@@ -1,15 +1,22 @@
 //! A small HTTP/1.1 load generator for `wxcard bench`: N keep-alive connections, each sending
-//! one request at a time for a fixed duration, recording every latency.
+//! one request at a time for a fixed duration (or until its requests run out), recording every
+//! latency.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// One request to repeat.
-#[derive(Debug, Clone)]
+/// Makes the body of the n-th request (n counts across all connections); `None` ends the run
+/// early. Used where requests must differ: a fresh cardExt per claim, a new code per consume.
+pub(crate) type Generator = Arc<dyn Fn(u64) -> Option<String> + Send + Sync>;
+
+/// One kind of request to repeat.
+#[derive(Clone)]
 pub(crate) struct Target {
     /// What the report calls it.
     pub(crate) name: &'static str,
@@ -17,10 +24,21 @@ pub(crate) struct Target {
     pub(crate) method: &'static str,
     /// Path and query.
     pub(crate) path: String,
-    /// JSON body for a POST.
-    pub(crate) body: Option<String>,
+    /// The JSON body of every request, or a generator of bodies.
+    pub(crate) body: Body,
     /// A response counts only when its body contains this.
     pub(crate) expect: &'static str,
+}
+
+/// Where request bodies come from.
+#[derive(Clone)]
+pub(crate) enum Body {
+    /// No body.
+    None,
+    /// The same body every time.
+    Fixed(String),
+    /// A new body for each request.
+    Generated(Generator),
 }
 
 impl Target {
@@ -29,7 +47,7 @@ impl Target {
             name,
             method: "GET",
             path: path.into(),
-            body: None,
+            body: Body::None,
             expect,
         }
     }
@@ -44,13 +62,27 @@ impl Target {
             name,
             method: "POST",
             path: path.into(),
-            body: Some(body),
+            body: Body::Fixed(body),
             expect,
         }
     }
 
-    fn request(&self, addr: SocketAddr) -> Vec<u8> {
-        let body = self.body.as_deref().unwrap_or_default();
+    pub(crate) fn generated(
+        name: &'static str,
+        path: impl Into<String>,
+        expect: &'static str,
+        generate: Generator,
+    ) -> Self {
+        Self {
+            name,
+            method: "POST",
+            path: path.into(),
+            body: Body::Generated(generate),
+            expect,
+        }
+    }
+
+    fn request(&self, addr: SocketAddr, body: &str) -> Vec<u8> {
         format!("{} {} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: wxcard-bench\r\nContent-Length: {}\r\n\r\n{body}", self.method, self.path, body.len()).into_bytes()
     }
 }
@@ -84,21 +116,37 @@ impl LoadResult {
 }
 
 /// Sends `target` on `connections` connections for `duration`; a response counts as an error
-/// unless it is a 200 whose body contains `target.expect`.
+/// unless it is a 200 whose body contains `target.expect`. `sent` counts requests as they go,
+/// for a progress display.
 pub(crate) async fn run(
     addr: SocketAddr,
     target: &Target,
     connections: usize,
     duration: Duration,
+    sent: Arc<AtomicU64>,
 ) -> anyhow::Result<LoadResult> {
-    let request = target.request(addr);
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::with_capacity(connections);
     for _ in 0..connections {
-        let (request, expect) = (request.clone(), target.expect);
+        let (target, sent) = (target.clone(), Arc::clone(&sent));
         tasks.push(tokio::spawn(async move {
-            connection_loop(addr, &request, deadline, expect).await
+            let fixed = match &target.body {
+                Body::None => Some(target.request(addr, "")),
+                Body::Fixed(body) => Some(target.request(addr, body)),
+                Body::Generated(_) => None,
+            };
+            let next = || -> Option<Vec<u8>> {
+                let n = sent.fetch_add(1, Ordering::Relaxed);
+                match (&fixed, &target.body) {
+                    (Some(request), _) => Some(request.clone()),
+                    (None, Body::Generated(generate)) => {
+                        generate(n).map(|body| target.request(addr, &body))
+                    }
+                    (None, _) => None,
+                }
+            };
+            connection_loop(addr, next, deadline, target.expect).await
         }));
     }
     let mut result = LoadResult {
@@ -125,7 +173,7 @@ type ConnectionResult = (Vec<u32>, u64, Option<String>);
 
 async fn connection_loop(
     addr: SocketAddr,
-    request: &[u8],
+    mut next: impl FnMut() -> Option<Vec<u8>>,
     deadline: Instant,
     expect: &str,
 ) -> anyhow::Result<ConnectionResult> {
@@ -137,8 +185,9 @@ async fn connection_loop(
     let mut latencies = Vec::with_capacity(100_000);
     let (mut errors, mut first_error) = (0, None);
     while Instant::now() < deadline {
+        let Some(request) = next() else { break };
         let sent = Instant::now();
-        stream.write_all(request).await?;
+        stream.write_all(&request).await?;
         let (status_ok, body) = read_response(&mut stream, &mut buffer).await?;
         let micros = u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX);
         if status_ok && find(body, expect.as_bytes()).is_some() {

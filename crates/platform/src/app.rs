@@ -11,6 +11,7 @@ use crate::domain::accounts::AccountService;
 use crate::domain::auth::{AuthService, Lifetimes};
 use crate::domain::cards::{CardService, ReviewMode};
 use crate::domain::clock::Clock;
+use crate::domain::codes::CodeService;
 use crate::domain::events::EventService;
 use crate::domain::ids::IdGen;
 use crate::domain::DomainError;
@@ -111,11 +112,19 @@ impl App {
             "manual" => ReviewMode::Manual,
             _ => ReviewMode::Auto,
         };
+        let code_key = code_key(&*store, &ids).await?;
+        let codes = CodeService::new(
+            Arc::clone(&store),
+            Arc::clone(&clock),
+            ids.clone(),
+            code_key,
+        );
         let cards = CardService::new(Arc::clone(&store), Arc::clone(&clock), ids, review);
         let state = AppState::new(Services {
             accounts: accounts.clone(),
             auth: auth.clone(),
             cards: cards.clone(),
+            codes,
             events: EventService::new(Arc::clone(&store)),
             clock: Arc::clone(&clock),
             store: Arc::clone(&store),
@@ -288,4 +297,21 @@ async fn sweep_due_work(cards: CardService, mut shutdown: watch::Receiver<bool>)
             }
         }
     }
+}
+
+/// The key behind every account's encrypt_code. It is stored, so that codes handed out before
+/// a restart still decrypt after it; with `--seed` it is derived from the seed.
+async fn code_key(store: &dyn Store, ids: &IdGen) -> Result<Arc<[u8]>, BuildError> {
+    const KEY: &str = "code_key";
+    let fresh = ids.hex("code_key", b"", 64);
+    let stored = store::write(store, move |tx: &mut dyn Tx| {
+        if let Some(existing) = tx.meta(KEY)? {
+            return Ok(existing);
+        }
+        tx.set_meta(KEY, &fresh)?;
+        Ok::<_, DomainError>(fresh)
+    })
+    .await
+    .map_err(BuildError::State)?;
+    Ok(Arc::from(stored.into_bytes()))
 }

@@ -8,6 +8,7 @@ pub mod app;
 pub mod config;
 pub mod domain;
 mod http;
+mod simulator;
 pub mod store;
 
 pub use app::{App, AppHandle, BuildError};

@@ -245,3 +245,75 @@ pub struct EventView {
     /// The event's fields.
     pub payload: serde_json::Value,
 }
+
+/// One card of `wx.addCard`'s `cardList`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddCardItem {
+    /// The card.
+    #[serde(rename = "cardId")]
+    pub card_id: String,
+    /// The serialized cardExt JSON.
+    #[serde(rename = "cardExt")]
+    pub card_ext: String,
+}
+
+/// `POST /sim/v1/addCard`: `wx.addCard` in a Mini Program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimAddCardRequest {
+    /// The acting user.
+    pub user_id: String,
+    /// The Mini Program the user is in.
+    pub appid: String,
+    /// The cards to add.
+    #[serde(rename = "cardList")]
+    pub card_list: Vec<AddCardItem>,
+}
+
+/// One card of the `wx.addCard` success callback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddedCard {
+    /// The card.
+    #[serde(rename = "cardId")]
+    pub card_id: String,
+    /// The cardExt echoed.
+    #[serde(rename = "cardExt")]
+    pub card_ext: String,
+    /// The **encrypted** code: decrypt it with `/card/code/decrypt`.
+    pub code: String,
+    /// Whether this card was added.
+    #[serde(rename = "isSuccess")]
+    pub is_success: bool,
+}
+
+/// The `wx.addCard` success callback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimAddCardResponse {
+    /// `addCard:ok`.
+    #[serde(rename = "errMsg")]
+    pub err_msg: String,
+    /// The cards added.
+    #[serde(rename = "cardList")]
+    pub card_list: Vec<AddedCard>,
+}
+
+/// One card of `wx.openCard`'s `cardList`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenCardItem {
+    /// The card.
+    #[serde(rename = "cardId")]
+    pub card_id: String,
+    /// The **real** code.
+    pub code: String,
+}
+
+/// `POST /sim/v1/openCard`: `wx.openCard` in a Mini Program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimOpenCardRequest {
+    /// The acting user.
+    pub user_id: String,
+    /// The Mini Program the user is in.
+    pub appid: String,
+    /// The cards to open.
+    #[serde(rename = "cardList")]
+    pub card_list: Vec<OpenCardItem>,
+}

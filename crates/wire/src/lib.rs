@@ -9,6 +9,7 @@ pub mod admin;
 pub mod auth;
 pub mod card;
 pub mod catalogue;
+pub mod code;
 pub mod crypto;
 pub mod endpoint;
 pub mod errcode;

@@ -258,6 +258,50 @@ impl AuthService {
         .await
     }
 
+    /// The account's recent `wx_card` tickets for checking a card signature, newest first,
+    /// each with whether it is still accepted and a label that says why. The current ticket
+    /// is accepted until it expires; the one before it for the grace period after that.
+    ///
+    /// # Errors
+    /// Storage.
+    pub async fn card_tickets(
+        &self,
+        appid: &str,
+    ) -> Result<Vec<(String, bool, String)>, DomainError> {
+        let (now, grace, appid) = (self.clock.now(), self.lifetimes.grace, appid.to_owned());
+        let tickets = store::read(&*self.store, move |tx: &mut dyn Tx| {
+            Ok::<_, DomainError>(tx.recent_tickets(&appid, TicketType::WxCard, 3)?)
+        })
+        .await?;
+        Ok(tickets
+            .into_iter()
+            .enumerate()
+            .map(|(index, ticket)| {
+                let (usable, label) = match index {
+                    0 if now < ticket.expires_at => (true, "the current wx_card ticket".to_owned()),
+                    0 => (false, format!("the last wx_card ticket, expired {} s ago (fetch a new one from getticket)", now - ticket.expires_at)),
+                    1 if now < ticket.expires_at + grace => (true, "the previous wx_card ticket (still accepted for 5 minutes)".to_owned()),
+                    _ => (false, format!("an old wx_card ticket, expired {} s ago", now - ticket.expires_at)),
+                };
+                (ticket.ticket, usable, label)
+            })
+            .collect())
+    }
+
+    /// The account's newest jsapi ticket, if one was issued (to recognise a card signature
+    /// made with it by mistake).
+    ///
+    /// # Errors
+    /// Storage.
+    pub async fn latest_jsapi_ticket(&self, appid: &str) -> Result<Option<String>, DomainError> {
+        let appid = appid.to_owned();
+        let ticket = store::read(&*self.store, move |tx: &mut dyn Tx| {
+            Ok::<_, DomainError>(tx.latest_ticket(&appid, TicketType::Jsapi)?)
+        })
+        .await?;
+        Ok(ticket.map(|ticket| ticket.ticket))
+    }
+
     /// `wx.login` inside a Mini Program: a code for `/sns/jscode2session`.
     ///
     /// # Errors

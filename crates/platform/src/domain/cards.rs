@@ -152,6 +152,37 @@ impl CardService {
         .await
     }
 
+    /// A card and the Service Account that owns it, as the client sees it (no ownership check:
+    /// any user may try to claim any card).
+    ///
+    /// # Errors
+    /// Unknown card, storage.
+    pub async fn card_and_owner(&self, card_id: &str) -> Result<(Card, App), DomainError> {
+        let card_id = card_id.to_owned();
+        store::read(&*self.store, move |tx: &mut dyn Tx| {
+            let card = tx
+                .card(&card_id)?
+                .ok_or_else(|| DomainError::UnknownCard(card_id.clone()))?;
+            let owner = tx
+                .app(&card.appid)?
+                .ok_or_else(|| DomainError::UnknownApp(card.appid.clone()))?;
+            Ok((card, owner))
+        })
+        .await
+    }
+
+    /// Every card id of a Service Account (to name "signed for another card" mistakes).
+    ///
+    /// # Errors
+    /// Storage.
+    pub async fn all_card_ids(&self, appid: &str) -> Result<Vec<String>, DomainError> {
+        let appid = appid.to_owned();
+        store::read(&*self.store, move |tx: &mut dyn Tx| {
+            Ok(tx.card_ids_of_app(&appid, &[], 0, 10_000)?.0)
+        })
+        .await
+    }
+
     /// `/card/batchget`: a page of the app's card ids in the given states, and the total.
     ///
     /// # Errors
@@ -271,11 +302,15 @@ impl CardService {
                 )));
             }
             if card.code_mode == "deposit" && increase > 0 {
-                // FIXME(codes): deposited codes arrive with /card/code/deposit; until then a deposit-mode card has none.
-                return Err(DomainError::DepositStockExceedsCodes {
-                    stock: quantity,
-                    deposited: 0,
-                });
+                // Compat: codes.md §6 — stock may not exceed the deposited codes not yet handed out.
+                let available =
+                    i64::try_from(tx.deposited_available(&card.card_id)?).unwrap_or(i64::MAX);
+                if quantity > available {
+                    return Err(DomainError::DepositStockExceedsCodes {
+                        stock: quantity,
+                        deposited: available,
+                    });
+                }
             }
             card.total_quantity = card.total_quantity.saturating_add(increase);
             card.quantity = quantity;

@@ -90,7 +90,7 @@ pub enum DomainError {
     #[error("{0}")]
     StockOutOfRange(String),
     /// Deposit mode: stock may not exceed the deposited codes.
-    #[error("deposit-mode stock would be {stock}, but only {deposited} codes are deposited; deposit codes with /card/code/deposit first")]
+    #[error("deposit-mode stock would be {stock}, but only {deposited} deposited codes are not handed out yet; deposit more with /card/code/deposit first")]
     DepositStockExceedsCodes {
         /// The stock asked for.
         stock: i64,
@@ -130,9 +130,76 @@ pub enum DomainError {
     /// No landing page has this id.
     #[error("no landing page has the id {0}")]
     UnknownLandingPage(i64),
+    /// No stock left.
+    #[error("card {0} has no stock left; add some with /card/modifystock")]
+    StockExhausted(String),
+    /// The user holds as many of this card as `get_limit` allows.
+    #[error("the user already received {held} of card {card_id}; its get_limit is {limit}")]
+    GetLimitReached {
+        /// The card.
+        card_id: String,
+        /// How many the user received.
+        held: u64,
+        /// The limit.
+        limit: i64,
+    },
+    /// The card is in review and the user is not on the test whitelist.
+    #[error("card {0} is not approved yet and the user is not on the test whitelist (/card/testwhitelist/set)")]
+    NotWhitelisted(String),
+    /// The card's validity window is over (or has not begun).
+    #[error("{0}")]
+    OutsideValidity(String),
+    /// The cardExt signature was used before.
+    #[error("this cardExt was used for a claim before; sign a new one with a fresh timestamp and nonce_str for every wx.addCard")]
+    ReplayedCardExt,
+    /// A custom code that the card already has.
+    #[error("the code {0:?} was already claimed or deposited for this card")]
+    CodeTaken(String),
+    /// No such code (or never claimed).
+    #[error("no user holds the code {0:?} of this Service Account's cards")]
+    UnknownCode(String),
+    /// The code exists but its state forbids the operation.
+    #[error("the code is {}: {why}", .status.as_str())]
+    CodeNotUsable {
+        /// Its state.
+        status: crate::domain::model::UserCardStatus,
+        /// Why that stops the operation.
+        why: &'static str,
+    },
+    /// `card_id` is needed to find the code.
+    #[error("{0}")]
+    CardIdRequired(String),
+    /// The encrypt_code cannot be decrypted.
+    #[error("{0}")]
+    BadEncryptCode(String),
+    /// The card does not support this API.
+    #[error("{0}")]
+    WrongCodeMode(String),
+    /// A code list breaks a rule.
+    #[error("{reason}")]
+    BadCodeList {
+        /// Which rule: too many, empty, duplicate.
+        rule: CodeListRule,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The user does not hold this code.
+    #[error("{0}")]
+    NotHolder(String),
     /// Storage failed.
     #[error("storage failed")]
     Store(#[from] StoreError),
+}
+
+/// Rules of `/card/code/deposit` and `/card/code/checkcode` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeListRule {
+    /// More than 100 codes.
+    TooMany,
+    /// An empty string.
+    Empty,
+    /// The same code twice.
+    Duplicate,
 }
 
 /// Why an `access_token` was refused.

@@ -29,6 +29,54 @@ pub enum DomainEvent {
         /// Why.
         refuse_reason: String,
     },
+    /// A user claimed a card.
+    UserGetCard {
+        /// The card.
+        card_id: String,
+        /// The code the user now holds.
+        code: String,
+        /// The user's openid in the card's Service Account.
+        openid: String,
+        /// The user's unionid, when the account is on an open platform account.
+        union_id: Option<String>,
+        /// The channel tag of the claim.
+        outer_str: Option<String>,
+        /// The legacy integer channel id.
+        outer_id: Option<i64>,
+        /// Received as a gift.
+        is_give_by_friend: bool,
+    },
+    /// A code was redeemed.
+    UserConsumeCard {
+        /// The card.
+        card_id: String,
+        /// The code.
+        code: String,
+        /// The holder's openid.
+        openid: String,
+        /// `FROM_API` and the rest.
+        consume_source: String,
+        /// The channel tag passed when redeeming.
+        outer_str: Option<String>,
+    },
+    /// A user deleted a card from the card package.
+    UserDelCard {
+        /// The card.
+        card_id: String,
+        /// The code.
+        code: String,
+        /// The user's openid.
+        openid: String,
+    },
+    /// A user opened a member card that pushes views.
+    UserViewCard {
+        /// The card.
+        card_id: String,
+        /// The code.
+        code: String,
+        /// The user's openid.
+        openid: String,
+    },
 }
 
 impl DomainEvent {
@@ -38,6 +86,10 @@ impl DomainEvent {
         match self {
             DomainEvent::CardPassCheck { .. } => "card_pass_check",
             DomainEvent::CardNotPassCheck { .. } => "card_not_pass_check",
+            DomainEvent::UserGetCard { .. } => "user_get_card",
+            DomainEvent::UserConsumeCard { .. } => "user_consume_card",
+            DomainEvent::UserDelCard { .. } => "user_del_card",
+            DomainEvent::UserViewCard { .. } => "user_view_card",
         }
     }
 
@@ -48,6 +100,10 @@ impl DomainEvent {
             DomainEvent::CardPassCheck { .. } | DomainEvent::CardNotPassCheck { .. } => {
                 SYSTEM_SENDER
             }
+            DomainEvent::UserGetCard { openid, .. }
+            | DomainEvent::UserConsumeCard { openid, .. }
+            | DomainEvent::UserDelCard { openid, .. }
+            | DomainEvent::UserViewCard { openid, .. } => openid,
         }
     }
 

@@ -7,6 +7,8 @@ pub mod auth;
 pub mod card_schema;
 pub mod cards;
 pub mod clock;
+pub mod code_crypto;
+pub mod codes;
 pub mod error;
 pub mod events;
 pub mod ids;

@@ -369,3 +369,99 @@ pub struct OutboxEvent {
     /// When the next attempt is due.
     pub next_attempt_at: i64,
 }
+
+/// The state of a code in a user's card package (codes.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserCardStatus {
+    /// Usable.
+    Normal,
+    /// Redeemed.
+    Consumed,
+    /// Past its validity window (computed from the clock, never stored).
+    Expire,
+    /// Being gifted.
+    Gifting,
+    /// Accepted by the friend it was gifted to.
+    GiftSucc,
+    /// Not accepted in time; returned.
+    GiftTimeout,
+    /// Deleted by the user.
+    Delete,
+    /// Made unusable by the merchant.
+    Unavailable,
+}
+
+impl UserCardStatus {
+    /// The wire and stored spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserCardStatus::Normal => "NORMAL",
+            UserCardStatus::Consumed => "CONSUMED",
+            UserCardStatus::Expire => "EXPIRE",
+            UserCardStatus::Gifting => "GIFTING",
+            UserCardStatus::GiftSucc => "GIFT_SUCC",
+            UserCardStatus::GiftTimeout => "GIFT_TIMEOUT",
+            UserCardStatus::Delete => "DELETE",
+            UserCardStatus::Unavailable => "UNAVAILABLE",
+        }
+    }
+
+    /// Reads the stored spelling back.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            UserCardStatus::Normal,
+            UserCardStatus::Consumed,
+            UserCardStatus::Expire,
+            UserCardStatus::Gifting,
+            UserCardStatus::GiftSucc,
+            UserCardStatus::GiftTimeout,
+            UserCardStatus::Delete,
+            UserCardStatus::Unavailable,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+}
+
+/// A code a user holds (or held).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCard {
+    /// Row id.
+    pub id: i64,
+    /// The card template.
+    pub card_id: String,
+    /// The card's Service Account.
+    pub appid: String,
+    /// The code.
+    pub code: String,
+    /// The holder.
+    pub user_id: String,
+    /// The holder's openid in the Service Account.
+    pub openid: String,
+    /// The stored state (`Expire` is never stored: see [`UserCard::status_at`]).
+    pub status: UserCardStatus,
+    /// Unix seconds: usable from.
+    pub begin_time: i64,
+    /// Unix seconds: usable until (inclusive).
+    pub end_time: i64,
+    /// The channel tag from the claim.
+    pub outer_str: Option<String>,
+    /// Unix seconds.
+    pub claimed_at: i64,
+    /// Unix seconds.
+    pub consumed_at: Option<i64>,
+}
+
+impl UserCard {
+    /// The state as of `now`: a usable code past its window is `Expire`.
+    #[must_use]
+    pub fn status_at(&self, now: i64) -> UserCardStatus {
+        if self.status == UserCardStatus::Normal && now > self.end_time {
+            UserCardStatus::Expire
+        } else {
+            self.status
+        }
+    }
+}

@@ -11,6 +11,8 @@ use wxcard_wire::catalogue::EndpointInfo;
 use wxcard_wire::{ErrCode, Method, WxError};
 
 use crate::domain::card_schema::Rule;
+use crate::domain::error::CodeListRule;
+use crate::domain::model::UserCardStatus;
 use crate::domain::{AuthError, DomainError};
 use crate::http::respond::json_response;
 
@@ -111,7 +113,29 @@ impl HttpError {
                 DomainError::BadQrInfo(_) => ErrCode::INVALID_ACTION_INFO,
                 DomainError::TooManyQrCards(_) => ErrCode::CARD_LIST_SIZE_OVER_FIVE,
                 DomainError::BadScene(_) => ErrCode::INVALID_SCENE,
-                DomainError::CardFunctionNotSupported(_) => ErrCode::CARD_FUNCTION_NOT_SUPPORTED,
+                DomainError::CardFunctionNotSupported(_) | DomainError::WrongCodeMode(_) => {
+                    ErrCode::CARD_FUNCTION_NOT_SUPPORTED
+                }
+                DomainError::StockExhausted(_) => ErrCode::STOCK_OUT_OF_LIMIT,
+                DomainError::GetLimitReached { .. } => ErrCode::GET_LIMIT_EXCEEDED,
+                DomainError::NotWhitelisted(_) => ErrCode::USER_NOT_WHITELISTED,
+                DomainError::OutsideValidity(_) => ErrCode::INVALID_TIME,
+                DomainError::ReplayedCardExt => ErrCode::INVALID_CARD_EXT,
+                DomainError::CodeTaken(_)
+                | DomainError::UnknownCode(_)
+                | DomainError::NotHolder(_) => ErrCode::INVALID_SERIAL_CODE,
+                DomainError::CodeNotUsable {
+                    status: UserCardStatus::Consumed,
+                    ..
+                } => ErrCode::CODE_CONSUMED,
+                DomainError::CodeNotUsable { .. } => ErrCode::INVALID_USER_CARD_STATUS,
+                DomainError::CardIdRequired(_) => ErrCode::MISSING_CARD_ID,
+                DomainError::BadEncryptCode(_) => ErrCode::INVALID_ENCRYPT_CODE,
+                DomainError::BadCodeList { rule, .. } => match rule {
+                    CodeListRule::TooMany => ErrCode::TOO_MANY_CODES,
+                    CodeListRule::Empty => ErrCode::EMPTY_CODE,
+                    CodeListRule::Duplicate => ErrCode::DUPLICATE_CODE,
+                },
                 DomainError::Store(_) => ErrCode::SYSTEM_BUSY,
             },
             HttpError::WrongMethod { expected, .. } => match expected {

@@ -5,6 +5,7 @@
 mod admin;
 mod auth;
 mod card;
+mod code;
 pub(crate) mod error;
 pub(crate) mod extract;
 mod log;
@@ -29,6 +30,7 @@ use crate::domain::accounts::AccountService;
 use crate::domain::auth::{constant_time_eq, AuthService};
 use crate::domain::cards::CardService;
 use crate::domain::clock::Clock;
+use crate::domain::codes::CodeService;
 use crate::domain::events::EventService;
 use crate::http::error::{Failure, HttpError};
 use crate::store::Store;
@@ -57,6 +59,7 @@ pub(crate) struct Services {
     pub(crate) accounts: AccountService,
     pub(crate) auth: AuthService,
     pub(crate) cards: CardService,
+    pub(crate) codes: CodeService,
     pub(crate) events: EventService,
     pub(crate) clock: Arc<Clock>,
     pub(crate) store: Arc<dyn Store>,
@@ -83,6 +86,16 @@ fn wechat_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/card/testwhitelist/set", post(card::set_test_whitelist)),
         ("/card/qrcode/create", post(card::create_qrcode)),
         ("/card/landingpage/create", post(card::create_landing_page)),
+        // Codes (spec/codes.md)
+        ("/card/code/get", post(code::get)),
+        ("/card/code/consume", post(code::consume)),
+        ("/card/code/decrypt", post(code::decrypt)),
+        ("/card/code/update", post(code::update)),
+        ("/card/code/unavailable", post(code::unavailable)),
+        ("/card/code/deposit", post(code::deposit)),
+        ("/card/code/getdepositcount", post(code::deposit_count)),
+        ("/card/code/checkcode", post(code::check_code)),
+        ("/card/user/getcardlist", post(code::card_list)),
     ]
 }
 
@@ -119,7 +132,15 @@ fn admin_routes() -> Router<AppState> {
 
 /// The simulator API (DESIGN §5, §8).
 fn sim_routes() -> Router<AppState> {
-    Router::new().route("/sim/v1/login", post(sim::login))
+    Router::new()
+        .route("/sim/v1/login", post(sim::login))
+        .route("/sim/v1/addCard", post(sim::add_card))
+        .route("/sim/v1/openCard", post(sim::open_card))
+        .route("/sim/v1/users/{user_id}/cards", get(sim::card_package))
+        .route(
+            "/sim/v1/users/{user_id}/cards/{card_id}/{code}/{action}",
+            post(sim::card_action),
+        )
 }
 
 /// The whole router.

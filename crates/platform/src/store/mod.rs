@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use crate::domain::events::EventFilter;
 use crate::domain::model::{
     AccessToken, App, Card, CardStatus, LandingPage, LoginCode, OpenPlatform, OutboxEvent, QrCode,
-    Ticket, TokenKind, User,
+    Ticket, TokenKind, User, UserCard, UserCardStatus,
 };
 
 /// The database engines wxcard can run on. Both are named even when one is compiled out, so
@@ -123,6 +123,13 @@ pub trait Tx {
         ticket_type: crate::domain::model::TicketType,
     ) -> StoreResult<Option<Ticket>>;
 
+    /// An app's newest tickets of a type, newest first.
+    fn recent_tickets(
+        &mut self,
+        appid: &str,
+        ticket_type: crate::domain::model::TicketType,
+        limit: u32,
+    ) -> StoreResult<Vec<Ticket>>;
     /// Adds a `wx.login` code.
     fn insert_login_code(&mut self, code: &LoginCode) -> StoreResult<()>;
     /// One `wx.login` code.
@@ -180,6 +187,47 @@ pub trait Tx {
     ) -> StoreResult<i64>;
     /// Outbox events, newest first.
     fn events(&mut self, filter: &EventFilter) -> StoreResult<Vec<OutboxEvent>>;
+
+    /// Adds a code to a user's card package; returns its row id.
+    fn insert_user_card(&mut self, user_card: &UserCard) -> StoreResult<i64>;
+    /// The codes of an app with this code string, of one card when `card_id` is given.
+    fn user_cards_by_code(
+        &mut self,
+        appid: &str,
+        code: &str,
+        card_id: Option<&str>,
+    ) -> StoreResult<Vec<UserCard>>;
+    /// Sets a code's state (and when it was consumed).
+    fn set_user_card_status(
+        &mut self,
+        id: i64,
+        status: UserCardStatus,
+        consumed_at: Option<i64>,
+    ) -> StoreResult<()>;
+    /// Changes a code's code string.
+    fn set_user_card_code(&mut self, id: i64, code: &str) -> StoreResult<()>;
+    /// Every code a user holds or held, oldest first.
+    fn user_cards_of_user(&mut self, user_id: &str) -> StoreResult<Vec<UserCard>>;
+    /// How many codes of a card a user ever received.
+    fn count_user_cards(&mut self, user_id: &str, card_id: &str) -> StoreResult<u64>;
+    /// Whether a card already has this code (issued or deposited).
+    fn code_in_use(&mut self, card_id: &str, code: &str) -> StoreResult<bool>;
+    /// Whether any card of the app has issued this code.
+    fn code_issued_in_app(&mut self, appid: &str, code: &str) -> StoreResult<bool>;
+
+    /// Deposits codes for a card; returns the ones that were already deposited.
+    fn deposit_codes(&mut self, card_id: &str, codes: &[String]) -> StoreResult<Vec<String>>;
+    /// How many codes were ever deposited for a card.
+    fn deposited_count(&mut self, card_id: &str) -> StoreResult<u64>;
+    /// How many deposited codes of a card are not handed out yet.
+    fn deposited_available(&mut self, card_id: &str) -> StoreResult<u64>;
+    /// Which of these codes were deposited for a card.
+    fn deposited_among(&mut self, card_id: &str, codes: &[String]) -> StoreResult<Vec<String>>;
+    /// Takes a deposited code not yet issued, marking it issued.
+    fn take_deposited_code(&mut self, card_id: &str) -> StoreResult<Option<String>>;
+
+    /// Records a cardExt signature as used; false when it was used before.
+    fn use_card_ext(&mut self, card_id: &str, signature: &str, now: i64) -> StoreResult<bool>;
 }
 
 /// What a finished job tells the storage thread: whether to roll its writes back, and how to

@@ -20,7 +20,7 @@ use super::{Engine, Job, Store, StoreError, StoreResult, Tx};
 use crate::domain::events::EventFilter;
 use crate::domain::model::{
     AccessToken, App, AppKind, Card, CardStatus, LandingPage, LoginCode, OpenPlatform, OutboxEvent,
-    QrCode, Ticket, TicketType, TokenKind, User,
+    QrCode, Ticket, TicketType, TokenKind, User, UserCard, UserCardStatus,
 };
 
 /// Migrations in order; the file names match those of `migrations/postgres/`.
@@ -32,6 +32,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_cards",
         include_str!("../../migrations/sqlite/0002_cards.sql"),
+    ),
+    (
+        "0003_codes",
+        include_str!("../../migrations/sqlite/0003_codes.sql"),
     ),
 ];
 
@@ -546,6 +550,30 @@ fn json_column(row: &Row<'_>, index: usize, what: &str) -> rusqlite::Result<serd
     serde_json::from_str(&text).map_err(|_| corrupt(index, what))
 }
 
+macro_rules! user_card_columns {
+    () => {
+        "id, card_id, appid, code, user_id, openid, status, begin_time, end_time, outer_str, claimed_at, consumed_at"
+    };
+}
+
+fn user_card_from_row(row: &Row<'_>) -> rusqlite::Result<UserCard> {
+    let status: String = row.get(6)?;
+    Ok(UserCard {
+        id: row.get(0)?,
+        card_id: row.get(1)?,
+        appid: row.get(2)?,
+        code: row.get(3)?,
+        user_id: row.get(4)?,
+        openid: row.get(5)?,
+        status: UserCardStatus::parse(&status).ok_or_else(|| corrupt(6, "user card status"))?,
+        begin_time: row.get(7)?,
+        end_time: row.get(8)?,
+        outer_str: row.get(9)?,
+        claimed_at: row.get(10)?,
+        consumed_at: row.get(11)?,
+    })
+}
+
 impl Tx for SqliteTx<'_> {
     fn next_seq(&mut self, kind: &str) -> StoreResult<u64> {
         let value: Option<i64> = self.query_one(
@@ -761,6 +789,28 @@ impl Tx for SqliteTx<'_> {
         self.query_one(
             "SELECT ticket, appid, ticket_type, issued_at, expires_at FROM tickets WHERE appid = ?1 AND ticket_type = ?2 ORDER BY issued_at DESC, rowid DESC LIMIT 1",
             [appid, ticket_type.as_str()],
+            |row| {
+                let ticket_type: String = row.get(2)?;
+                Ok(Ticket {
+                    ticket: row.get(0)?,
+                    appid: row.get(1)?,
+                    ticket_type: TicketType::parse(&ticket_type).ok_or_else(|| corrupt(2, "ticket type"))?,
+                    issued_at: row.get(3)?,
+                    expires_at: row.get(4)?,
+                })
+            },
+        )
+    }
+
+    fn recent_tickets(
+        &mut self,
+        appid: &str,
+        ticket_type: TicketType,
+        limit: u32,
+    ) -> StoreResult<Vec<Ticket>> {
+        self.query_all(
+            "SELECT ticket, appid, ticket_type, issued_at, expires_at FROM tickets WHERE appid = ?1 AND ticket_type = ?2 ORDER BY issued_at DESC, rowid DESC LIMIT ?3",
+            params![appid, ticket_type.as_str(), limit],
             |row| {
                 let ticket_type: String = row.get(2)?;
                 Ok(Ticket {
@@ -1054,6 +1104,161 @@ impl Tx for SqliteTx<'_> {
             },
         )
     }
+
+    fn insert_user_card(&mut self, user_card: &UserCard) -> StoreResult<i64> {
+        let id: Option<i64> = self.query_one(
+            "INSERT INTO user_cards (card_id, appid, code, user_id, openid, status, begin_time, end_time, outer_str, claimed_at, consumed_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+            params![
+                user_card.card_id,
+                user_card.appid,
+                user_card.code,
+                user_card.user_id,
+                user_card.openid,
+                user_card.status.as_str(),
+                user_card.begin_time,
+                user_card.end_time,
+                user_card.outer_str,
+                user_card.claimed_at,
+                user_card.consumed_at
+            ],
+            |row| row.get(0),
+        )?;
+        id.ok_or_else(|| StoreError::Corrupt("user card insert returned no id".into()))
+    }
+
+    fn user_cards_by_code(
+        &mut self,
+        appid: &str,
+        code: &str,
+        card_id: Option<&str>,
+    ) -> StoreResult<Vec<UserCard>> {
+        self.query_all(
+            concat!("SELECT ", user_card_columns!(), " FROM user_cards WHERE appid = ?1 AND code = ?2 AND (?3 IS NULL OR card_id = ?3) ORDER BY id"),
+            params![appid, code, card_id],
+            user_card_from_row,
+        )
+    }
+
+    fn set_user_card_status(
+        &mut self,
+        id: i64,
+        status: UserCardStatus,
+        consumed_at: Option<i64>,
+    ) -> StoreResult<()> {
+        self.execute("UPDATE user_cards SET status = ?2, consumed_at = coalesce(?3, consumed_at) WHERE id = ?1", params![id, status.as_str(), consumed_at])?;
+        Ok(())
+    }
+
+    fn set_user_card_code(&mut self, id: i64, code: &str) -> StoreResult<()> {
+        self.execute(
+            "UPDATE user_cards SET code = ?2 WHERE id = ?1",
+            params![id, code],
+        )?;
+        Ok(())
+    }
+
+    fn user_cards_of_user(&mut self, user_id: &str) -> StoreResult<Vec<UserCard>> {
+        self.query_all(
+            concat!(
+                "SELECT ",
+                user_card_columns!(),
+                " FROM user_cards WHERE user_id = ?1 ORDER BY id"
+            ),
+            [user_id],
+            user_card_from_row,
+        )
+    }
+
+    fn count_user_cards(&mut self, user_id: &str, card_id: &str) -> StoreResult<u64> {
+        let count: Option<i64> = self.query_one(
+            "SELECT count(*) FROM user_cards WHERE user_id = ?1 AND card_id = ?2",
+            [user_id, card_id],
+            |row| row.get(0),
+        )?;
+        Ok(u64::try_from(count.unwrap_or(0)).unwrap_or(0))
+    }
+
+    fn code_in_use(&mut self, card_id: &str, code: &str) -> StoreResult<bool> {
+        let found: Option<i64> = self.query_one(
+            "SELECT 1 WHERE EXISTS (SELECT 1 FROM user_cards WHERE card_id = ?1 AND code = ?2) OR EXISTS (SELECT 1 FROM deposited_codes WHERE card_id = ?1 AND code = ?2)",
+            [card_id, code],
+            |row| row.get(0),
+        )?;
+        Ok(found.is_some())
+    }
+
+    fn code_issued_in_app(&mut self, appid: &str, code: &str) -> StoreResult<bool> {
+        let found: Option<i64> = self.query_one(
+            "SELECT 1 FROM user_cards WHERE appid = ?1 AND code = ?2 LIMIT 1",
+            [appid, code],
+            |row| row.get(0),
+        )?;
+        Ok(found.is_some())
+    }
+
+    fn deposit_codes(&mut self, card_id: &str, codes: &[String]) -> StoreResult<Vec<String>> {
+        let mut duplicates = Vec::new();
+        for code in codes {
+            let inserted = self.execute(
+                "INSERT OR IGNORE INTO deposited_codes (card_id, code) VALUES (?1, ?2)",
+                [card_id, code.as_str()],
+            )?;
+            if inserted == 0 {
+                duplicates.push(code.clone());
+            }
+        }
+        Ok(duplicates)
+    }
+
+    fn deposited_count(&mut self, card_id: &str) -> StoreResult<u64> {
+        let count: Option<i64> = self.query_one(
+            "SELECT count(*) FROM deposited_codes WHERE card_id = ?1",
+            [card_id],
+            |row| row.get(0),
+        )?;
+        Ok(u64::try_from(count.unwrap_or(0)).unwrap_or(0))
+    }
+
+    fn deposited_available(&mut self, card_id: &str) -> StoreResult<u64> {
+        let count: Option<i64> = self.query_one(
+            "SELECT count(*) FROM deposited_codes WHERE card_id = ?1 AND issued = 0",
+            [card_id],
+            |row| row.get(0),
+        )?;
+        Ok(u64::try_from(count.unwrap_or(0)).unwrap_or(0))
+    }
+
+    fn deposited_among(&mut self, card_id: &str, codes: &[String]) -> StoreResult<Vec<String>> {
+        let mut found = Vec::new();
+        for code in codes {
+            let exists: Option<i64> = self.query_one(
+                "SELECT 1 FROM deposited_codes WHERE card_id = ?1 AND code = ?2",
+                [card_id, code.as_str()],
+                |row| row.get(0),
+            )?;
+            if exists.is_some() {
+                found.push(code.clone());
+            }
+        }
+        Ok(found)
+    }
+
+    fn take_deposited_code(&mut self, card_id: &str) -> StoreResult<Option<String>> {
+        self.query_one(
+            "UPDATE deposited_codes SET issued = 1 WHERE rowid = (SELECT rowid FROM deposited_codes WHERE card_id = ?1 AND issued = 0 ORDER BY rowid LIMIT 1) RETURNING code",
+            [card_id],
+            |row| row.get(0),
+        )
+    }
+
+    fn use_card_ext(&mut self, card_id: &str, signature: &str, now: i64) -> StoreResult<bool> {
+        let inserted = self.execute(
+            "INSERT OR IGNORE INTO used_card_ext (card_id, signature, used_at) VALUES (?1, ?2, ?3)",
+            params![card_id, signature, now],
+        )?;
+        Ok(inserted == 1)
+    }
 }
 
 /// Stands in for a transaction when the storage thread could not open one, so that a job can
@@ -1091,6 +1296,7 @@ closed_tx! {
     revoke_access_tokens(appid: &str, kind: TokenKind, now: i64, until: i64) -> Vec<String>;
     insert_ticket(ticket: &Ticket) -> ();
     latest_ticket(appid: &str, ticket_type: TicketType) -> Option<Ticket>;
+    recent_tickets(appid: &str, ticket_type: TicketType, limit: u32) -> Vec<Ticket>;
     insert_login_code(code: &LoginCode) -> ();
     login_code(code: &str) -> Option<LoginCode>;
     mark_login_code_used(code: &str, at: i64) -> ();
@@ -1108,4 +1314,18 @@ closed_tx! {
     landing_page(page_id: i64) -> Option<LandingPage>;
     insert_event(appid: &str, event: &str, payload: &serde_json::Value, now: i64) -> i64;
     events(filter: &EventFilter) -> Vec<OutboxEvent>;
+    insert_user_card(user_card: &UserCard) -> i64;
+    user_cards_by_code(appid: &str, code: &str, card_id: Option<&str>) -> Vec<UserCard>;
+    set_user_card_status(id: i64, status: UserCardStatus, consumed_at: Option<i64>) -> ();
+    set_user_card_code(id: i64, code: &str) -> ();
+    user_cards_of_user(user_id: &str) -> Vec<UserCard>;
+    count_user_cards(user_id: &str, card_id: &str) -> u64;
+    code_in_use(card_id: &str, code: &str) -> bool;
+    code_issued_in_app(appid: &str, code: &str) -> bool;
+    deposit_codes(card_id: &str, codes: &[String]) -> Vec<String>;
+    deposited_count(card_id: &str) -> u64;
+    deposited_available(card_id: &str) -> u64;
+    deposited_among(card_id: &str, codes: &[String]) -> Vec<String>;
+    take_deposited_code(card_id: &str) -> Option<String>;
+    use_card_ext(card_id: &str, signature: &str, now: i64) -> bool;
 }

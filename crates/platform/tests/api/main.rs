@@ -4,5 +4,6 @@
 mod admin;
 mod auth;
 mod card;
+mod code;
 mod errors;
 mod helpers;

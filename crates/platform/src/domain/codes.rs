@@ -1,0 +1,784 @@
+//! Codes: claiming a card into a user's card package, and everything a merchant does with a
+//! code afterwards (codes.md). Every state change and its event commit in one transaction, so
+//! a code is consumed once and stock never goes below zero whatever the concurrency.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::domain::clock::Clock;
+use crate::domain::code_crypto::CodeCipher;
+use crate::domain::error::CodeListRule;
+use crate::domain::events::DomainEvent;
+use crate::domain::ids::IdGen;
+use crate::domain::model::{App, AppKind, Card, CardStatus, UserCard, UserCardStatus};
+use crate::domain::DomainError;
+use crate::store::{self, Store, Tx};
+
+/// The most codes one deposit or check may carry (codes.md §6.1).
+pub const MAX_CODES_PER_CALL: usize = 100;
+/// The end of a window that never ends (member cards, `DATE_TYPE_PERMANENT`): 2100-01-01.
+pub const FOREVER: i64 = 4_102_444_800;
+const DAY: i64 = 86_400;
+/// Card days start at midnight in UTC+8 (cards.md §3.8).
+const UTC_PLUS_8: i64 = 8 * 3600;
+
+/// What a claim asks for, after the client checked the cardExt.
+#[derive(Debug, Clone, Default)]
+pub struct Claim {
+    /// The claiming user.
+    pub user_id: String,
+    /// The card.
+    pub card_id: String,
+    /// The custom code the cardExt gave.
+    pub code: Option<String>,
+    /// The channel tag.
+    pub outer_str: Option<String>,
+    /// The legacy integer channel id.
+    pub outer_id: Option<i64>,
+    /// FIX_TERM validity starts here instead of at the claim.
+    pub fixed_begintimestamp: Option<i64>,
+    /// The cardExt signature, which works once.
+    pub signature: Option<String>,
+}
+
+/// A code as a merchant sees it.
+#[derive(Debug, Clone)]
+pub struct CodeView {
+    /// The stored code.
+    pub user_card: UserCard,
+    /// Its state now (a usable code past its window is `EXPIRE`).
+    pub status: UserCardStatus,
+    /// Whether `/card/code/consume` would succeed now.
+    pub can_consume: bool,
+}
+
+/// What a deposit did.
+#[derive(Debug, Clone, Default)]
+pub struct Deposited {
+    /// Codes newly deposited.
+    pub succ: Vec<String>,
+    /// Codes deposited before.
+    pub duplicate: Vec<String>,
+}
+
+/// Claims, code queries and redemptions.
+#[derive(Debug, Clone)]
+pub struct CodeService {
+    store: Arc<dyn Store>,
+    clock: Arc<Clock>,
+    ids: IdGen,
+    code_key: Arc<[u8]>,
+}
+
+impl CodeService {
+    /// A service over `store`; `code_key` keys every account's encrypt_code.
+    #[must_use]
+    pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>, ids: IdGen, code_key: Arc<[u8]>) -> Self {
+        Self {
+            store,
+            clock,
+            ids,
+            code_key,
+        }
+    }
+
+    /// The encrypt_code of a code of this Service Account.
+    #[must_use]
+    pub fn encrypt_code(&self, appid: &str, code: &str) -> String {
+        CodeCipher::new(&self.code_key, appid).encrypt(code)
+    }
+
+    /// Puts a card into a user's card package: checks the card's state, stock, the user's
+    /// limit and validity, allocates the code, takes one from stock and records
+    /// `user_get_card`, all in one transaction.
+    ///
+    /// # Errors
+    /// Unknown, deleted or unapproved card; no stock; over get_limit; outside validity; a
+    /// replayed cardExt; a custom code already taken; storage.
+    pub async fn claim(&self, claim: Claim) -> Result<UserCard, DomainError> {
+        let (ids, now) = (self.ids.clone(), self.clock.now());
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let mut card = tx.card(&claim.card_id)?.ok_or_else(|| DomainError::UnknownCard(claim.card_id.clone()))?;
+            let owner = tx.app(&card.appid)?.ok_or_else(|| DomainError::UnknownApp(card.appid.clone()))?;
+            let user = tx.user(&claim.user_id)?.ok_or_else(|| DomainError::UnknownUser(claim.user_id.clone()))?;
+            let openid = openid_in(tx, &user.user_id, &owner.appid)?;
+            match card.status {
+                CardStatus::VerifyOk | CardStatus::Dispatch => {}
+                CardStatus::Delete => return Err(DomainError::CardNotUsable { card_id: card.card_id, status: card.status, why: "deleted cards cannot be claimed" }),
+                CardStatus::NotVerify | CardStatus::VerifyFail => {
+                    let whitelist = tx.whitelist(&owner.appid)?;
+                    let listed = whitelist.iter().any(|(kind, value)| (kind == "openid" && *value == openid) || (kind == "username" && *value == user.nickname));
+                    if !listed {
+                        return Err(DomainError::NotWhitelisted(card.card_id));
+                    }
+                }
+            }
+            if card.quantity <= 0 {
+                return Err(DomainError::StockExhausted(card.card_id));
+            }
+            let held = tx.count_user_cards(&user.user_id, &card.card_id)?;
+            if i64::try_from(held).unwrap_or(i64::MAX) >= card.get_limit {
+                return Err(DomainError::GetLimitReached { card_id: card.card_id, held, limit: card.get_limit });
+            }
+            let (begin_time, end_time) = validity(&card, claim.fixed_begintimestamp.unwrap_or(now))?;
+            if end_time < now {
+                return Err(DomainError::OutsideValidity(format!("card {} stopped being valid at {end_time} (now {now}); widen its date_info with /card/update", card.card_id)));
+            }
+            if let Some(signature) = &claim.signature {
+                if !tx.use_card_ext(&card.card_id, &signature.to_ascii_lowercase(), now)? {
+                    return Err(DomainError::ReplayedCardExt);
+                }
+            }
+            let code = allocate_code(tx, &ids, &card, claim.code.as_deref())?;
+            let user_card = UserCard {
+                id: 0,
+                card_id: card.card_id.clone(),
+                appid: owner.appid.clone(),
+                code,
+                user_id: user.user_id.clone(),
+                openid: openid.clone(),
+                status: UserCardStatus::Normal,
+                begin_time,
+                end_time,
+                outer_str: claim.outer_str.clone(),
+                claimed_at: now,
+                consumed_at: None,
+            };
+            let id = tx.insert_user_card(&user_card)?;
+            card.quantity -= 1;
+            card.update_time = now;
+            tx.update_card(&card)?;
+            let union_id = match &owner.open_platform_id {
+                Some(open_platform) => tx.unionids_of_user(&user.user_id)?.into_iter().find_map(|(id, unionid)| (id == *open_platform).then_some(unionid)),
+                None => None,
+            };
+            DomainEvent::UserGetCard {
+                card_id: card.card_id.clone(),
+                code: user_card.code.clone(),
+                openid,
+                union_id,
+                outer_str: claim.outer_str,
+                outer_id: claim.outer_id,
+                is_give_by_friend: false,
+            }
+            .record(tx, &owner.appid, now)?;
+            Ok(UserCard { id, ..user_card })
+        })
+        .await
+    }
+
+    /// `/card/code/get`: a code, its window and whether it can be consumed. With
+    /// `check_consume`, a code that cannot be consumed is an error instead of data.
+    ///
+    /// # Errors
+    /// Unknown code, a missing card_id where it is needed, the code's state (with `check_consume`).
+    pub async fn get(
+        &self,
+        appid: &str,
+        code: &str,
+        card_id: Option<&str>,
+        check_consume: bool,
+    ) -> Result<CodeView, DomainError> {
+        let now = self.clock.now();
+        let (appid, code, card_id) = (
+            appid.to_owned(),
+            code.to_owned(),
+            card_id.map(str::to_owned),
+        );
+        let user_card = store::read(&*self.store, move |tx: &mut dyn Tx| {
+            find_code(tx, &appid, &code, card_id.as_deref())
+        })
+        .await?;
+        let status = user_card.status_at(now);
+        let can_consume = status == UserCardStatus::Normal && now >= user_card.begin_time;
+        if check_consume {
+            usable(status)?;
+        }
+        Ok(CodeView {
+            user_card,
+            status,
+            can_consume,
+        })
+    }
+
+    /// `/card/code/consume`: redeems a code, once, and records `user_consume_card`.
+    ///
+    /// # Errors
+    /// Unknown code, missing card_id, a code that is not usable or not yet valid, storage.
+    pub async fn consume(
+        &self,
+        appid: &str,
+        code: &str,
+        card_id: Option<&str>,
+        outer_str: Option<String>,
+    ) -> Result<UserCard, DomainError> {
+        let now = self.clock.now();
+        let (appid, code, card_id) = (
+            appid.to_owned(),
+            code.to_owned(),
+            card_id.map(str::to_owned),
+        );
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let mut user_card = find_code(tx, &appid, &code, card_id.as_deref())?;
+            usable(user_card.status_at(now))?;
+            if now < user_card.begin_time {
+                return Err(DomainError::OutsideValidity(format!(
+                    "the code is valid from {} (now {now}); it cannot be consumed before",
+                    user_card.begin_time
+                )));
+            }
+            tx.set_user_card_status(user_card.id, UserCardStatus::Consumed, Some(now))?;
+            DomainEvent::UserConsumeCard {
+                card_id: user_card.card_id.clone(),
+                code: user_card.code.clone(),
+                openid: user_card.openid.clone(),
+                consume_source: "FROM_API".into(),
+                outer_str,
+            }
+            .record(tx, &appid, now)?;
+            user_card.status = UserCardStatus::Consumed;
+            user_card.consumed_at = Some(now);
+            Ok(user_card)
+        })
+        .await
+    }
+
+    /// `/card/code/decrypt`: the real code behind an encrypt_code of this Service Account.
+    ///
+    /// # Errors
+    /// A value that is not an encrypt_code of this account.
+    pub fn decrypt(&self, appid: &str, encrypt_code: &str) -> Result<String, DomainError> {
+        CodeCipher::new(&self.code_key, appid)
+            .decrypt(encrypt_code)
+            .map_err(|error| DomainError::BadEncryptCode(error.to_string()))
+    }
+
+    /// `/card/code/unavailable`: makes a usable code unusable, for good.
+    ///
+    /// # Errors
+    /// Unknown code, missing card_id, a code that is not usable, storage.
+    pub async fn make_unavailable(
+        &self,
+        appid: &str,
+        code: &str,
+        card_id: Option<&str>,
+    ) -> Result<(), DomainError> {
+        let now = self.clock.now();
+        let (appid, code, card_id) = (
+            appid.to_owned(),
+            code.to_owned(),
+            card_id.map(str::to_owned),
+        );
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let user_card = find_code(tx, &appid, &code, card_id.as_deref())?;
+            usable(user_card.status_at(now))?;
+            tx.set_user_card_status(user_card.id, UserCardStatus::Unavailable, None)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// `/card/code/update`: gives a custom-code card's code a new code string.
+    ///
+    /// # Errors
+    /// Unknown code, a system-code card, a new code already taken, storage.
+    pub async fn update_code(
+        &self,
+        appid: &str,
+        code: &str,
+        card_id: &str,
+        new_code: &str,
+    ) -> Result<(), DomainError> {
+        check_code_text("new_code", new_code)?;
+        let (appid, code, card_id, new_code) = (
+            appid.to_owned(),
+            code.to_owned(),
+            card_id.to_owned(),
+            new_code.to_owned(),
+        );
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let card = owned_card(tx, &appid, &card_id)?;
+            if card.code_mode == "system" {
+                return Err(DomainError::WrongCodeMode(format!(
+                    "card {card_id} uses system codes; only custom-code cards can change a code"
+                )));
+            }
+            let user_card = find_code(tx, &appid, &code, Some(&card_id))?;
+            if tx.code_in_use(&card_id, &new_code)? {
+                return Err(DomainError::CodeTaken(new_code));
+            }
+            tx.set_user_card_code(user_card.id, &new_code)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// `/card/user/getcardlist`: the codes a user holds of this account's cards.
+    ///
+    /// # Errors
+    /// An openid that is not a user of this account, storage.
+    pub async fn card_list(
+        &self,
+        appid: &str,
+        openid: &str,
+        card_id: Option<&str>,
+    ) -> Result<Vec<UserCard>, DomainError> {
+        let now = self.clock.now();
+        let (appid, openid, card_id) = (
+            appid.to_owned(),
+            openid.to_owned(),
+            card_id.map(str::to_owned),
+        );
+        store::read(&*self.store, move |tx: &mut dyn Tx| {
+            let user_id = tx
+                .user_id_by_openid(&appid, &openid)?
+                .ok_or_else(|| DomainError::UnknownOpenid(openid.clone()))?;
+            Ok(tx
+                .user_cards_of_user(&user_id)?
+                .into_iter()
+                .filter(|user_card| {
+                    user_card.appid == appid
+                        && card_id
+                            .as_deref()
+                            .is_none_or(|card_id| user_card.card_id == card_id)
+                })
+                // Compat: codes.md §8 — codes the user still holds, usable or not; gone ones are left out.
+                .filter(|user_card| {
+                    matches!(
+                        user_card.status_at(now),
+                        UserCardStatus::Normal | UserCardStatus::Expire | UserCardStatus::Gifting
+                    )
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// `/card/code/deposit`: imports codes for a deposit-mode card.
+    ///
+    /// # Errors
+    /// A bad code list, a card that is not in deposit mode, storage.
+    pub async fn deposit(
+        &self,
+        appid: &str,
+        card_id: &str,
+        codes: Vec<String>,
+    ) -> Result<Deposited, DomainError> {
+        check_code_list(&codes, true)?;
+        let (appid, card_id) = (appid.to_owned(), card_id.to_owned());
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let card = owned_card(tx, &appid, &card_id)?;
+            require_deposit_mode(&card)?;
+            let duplicate = tx.deposit_codes(&card_id, &codes)?;
+            let succ = codes
+                .into_iter()
+                .filter(|code| !duplicate.contains(code))
+                .collect();
+            Ok(Deposited { succ, duplicate })
+        })
+        .await
+    }
+
+    /// `/card/code/getdepositcount`: how many codes were deposited for a card.
+    ///
+    /// # Errors
+    /// A card that is unknown or not in deposit mode, storage.
+    pub async fn deposit_count(&self, appid: &str, card_id: &str) -> Result<u64, DomainError> {
+        let (appid, card_id) = (appid.to_owned(), card_id.to_owned());
+        store::read(&*self.store, move |tx: &mut dyn Tx| {
+            let card = owned_card(tx, &appid, &card_id)?;
+            require_deposit_mode(&card)?;
+            Ok(tx.deposited_count(&card_id)?)
+        })
+        .await
+    }
+
+    /// `/card/code/checkcode`: which of these codes were deposited.
+    ///
+    /// # Errors
+    /// A bad code list, a card that is unknown or not in deposit mode, storage.
+    pub async fn check_codes(
+        &self,
+        appid: &str,
+        card_id: &str,
+        codes: Vec<String>,
+    ) -> Result<(Vec<String>, Vec<String>), DomainError> {
+        check_code_list(&codes, false)?;
+        let (appid, card_id) = (appid.to_owned(), card_id.to_owned());
+        store::read(&*self.store, move |tx: &mut dyn Tx| {
+            let card = owned_card(tx, &appid, &card_id)?;
+            require_deposit_mode(&card)?;
+            let exist = tx.deposited_among(&card_id, &codes)?;
+            let not_exist = codes
+                .into_iter()
+                .filter(|code| !exist.contains(code))
+                .collect();
+            Ok((exist, not_exist))
+        })
+        .await
+    }
+
+    /// A user's card package, newest first, with each code's state now.
+    ///
+    /// # Errors
+    /// Unknown user, storage.
+    pub async fn card_package(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<(UserCard, UserCardStatus, Card)>, DomainError> {
+        let now = self.clock.now();
+        let user_id = user_id.to_owned();
+        store::read(&*self.store, move |tx: &mut dyn Tx| {
+            if tx.user(&user_id)?.is_none() {
+                return Err(DomainError::UnknownUser(user_id));
+            }
+            let mut package = Vec::new();
+            for user_card in tx.user_cards_of_user(&user_id)?.into_iter().rev() {
+                let status = user_card.status_at(now);
+                if matches!(status, UserCardStatus::Delete | UserCardStatus::GiftSucc) {
+                    continue;
+                }
+                if let Some(card) = tx.card(&user_card.card_id)? {
+                    package.push((user_card, status, card));
+                }
+            }
+            Ok(package)
+        })
+        .await
+    }
+
+    /// The code a user holds, for `wx.openCard` and the card package actions.
+    ///
+    /// # Errors
+    /// The user does not hold that code of that card.
+    pub async fn held_code(
+        &self,
+        user_id: &str,
+        card_id: &str,
+        code: &str,
+    ) -> Result<(UserCard, Card), DomainError> {
+        let (user_id, card_id, code) = (user_id.to_owned(), card_id.to_owned(), code.to_owned());
+        store::read(&*self.store, move |tx: &mut dyn Tx| {
+            held(tx, &user_id, &card_id, &code)
+        })
+        .await
+    }
+
+    /// The user deletes a card from the card package (`user_del_card`).
+    ///
+    /// # Errors
+    /// The user does not hold that code, it is already gone, storage.
+    pub async fn delete_from_package(
+        &self,
+        user_id: &str,
+        card_id: &str,
+        code: &str,
+    ) -> Result<(), DomainError> {
+        let now = self.clock.now();
+        let (user_id, card_id, code) = (user_id.to_owned(), card_id.to_owned(), code.to_owned());
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let (user_card, _) = held(tx, &user_id, &card_id, &code)?;
+            if user_card.status == UserCardStatus::Delete {
+                return Err(DomainError::CodeNotUsable {
+                    status: UserCardStatus::Delete,
+                    why: "it was deleted already",
+                });
+            }
+            tx.set_user_card_status(user_card.id, UserCardStatus::Delete, None)?;
+            DomainEvent::UserDelCard {
+                card_id: user_card.card_id,
+                code: user_card.code,
+                openid: user_card.openid,
+            }
+            .record(tx, &user_card.appid, now)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The user opens a card; a member card with `need_push_on_view` pushes `user_view_card`.
+    ///
+    /// # Errors
+    /// The user does not hold that code, storage.
+    pub async fn view(
+        &self,
+        user_id: &str,
+        card_id: &str,
+        code: &str,
+    ) -> Result<(UserCard, Card), DomainError> {
+        let now = self.clock.now();
+        let (user_id, card_id, code) = (user_id.to_owned(), card_id.to_owned(), code.to_owned());
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let (user_card, card) = held(tx, &user_id, &card_id, &code)?;
+            let pushes = card
+                .document_value()?
+                .pointer("/base_info/need_push_on_view")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            if pushes {
+                DomainEvent::UserViewCard {
+                    card_id: user_card.card_id.clone(),
+                    code: user_card.code.clone(),
+                    openid: user_card.openid.clone(),
+                }
+                .record(tx, &user_card.appid, now)?;
+            }
+            Ok((user_card, card))
+        })
+        .await
+    }
+}
+
+/// The user's openid in an app.
+fn openid_in(tx: &mut dyn Tx, user_id: &str, appid: &str) -> Result<String, DomainError> {
+    tx.openids_of_user(user_id)?
+        .into_iter()
+        .find_map(|(app, openid)| (app == appid).then_some(openid))
+        .ok_or_else(|| DomainError::UnknownUser(user_id.to_owned()))
+}
+
+fn owned_card(tx: &mut dyn Tx, appid: &str, card_id: &str) -> Result<Card, DomainError> {
+    match tx.card(card_id)? {
+        Some(card) if card.appid == appid => Ok(card),
+        _ => Err(DomainError::UnknownCard(card_id.to_owned())),
+    }
+}
+
+fn held(
+    tx: &mut dyn Tx,
+    user_id: &str,
+    card_id: &str,
+    code: &str,
+) -> Result<(UserCard, Card), DomainError> {
+    let user_card = tx
+        .user_cards_of_user(user_id)?
+        .into_iter()
+        .find(|user_card| user_card.card_id == card_id && user_card.code == code)
+        .ok_or_else(|| {
+            DomainError::NotHolder(format!("the user holds no code {code:?} of card {card_id}"))
+        })?;
+    let card = tx
+        .card(card_id)?
+        .ok_or_else(|| DomainError::UnknownCard(card_id.to_owned()))?;
+    Ok((user_card, card))
+}
+
+/// Finds a code of this account. A custom-code card's codes are unique per card only, so
+/// card_id is needed for them (codes.md §10).
+fn find_code(
+    tx: &mut dyn Tx,
+    appid: &str,
+    code: &str,
+    card_id: Option<&str>,
+) -> Result<UserCard, DomainError> {
+    check_code_text("code", code)?;
+    // Codes carry their account, so a hit needs no look at the card; only a miss does, to
+    // tell an unknown card (40073) from an unknown code (40056).
+    let mut found = tx.user_cards_by_code(appid, code, card_id)?;
+    match found.len() {
+        0 => {
+            if let Some(card_id) = card_id {
+                owned_card(tx, appid, card_id)?;
+            }
+            Err(DomainError::UnknownCode(code.to_owned()))
+        }
+        1 => {
+            let user_card = found.remove(0);
+            if card_id.is_none() {
+                let card = tx
+                    .card(&user_card.card_id)?
+                    .ok_or_else(|| DomainError::UnknownCard(user_card.card_id.clone()))?;
+                if card.code_mode != "system" {
+                    return Err(DomainError::CardIdRequired(format!(
+                        "{} uses custom codes: give card_id with the code",
+                        card.card_id
+                    )));
+                }
+            }
+            Ok(user_card)
+        }
+        _ => Err(DomainError::CardIdRequired(format!(
+            "several cards have the code {code:?}: give card_id with the code"
+        ))),
+    }
+}
+
+/// Errors for a code that cannot be consumed (codes.md §1 state table).
+fn usable(status: UserCardStatus) -> Result<(), DomainError> {
+    match status {
+        UserCardStatus::Normal => Ok(()),
+        UserCardStatus::Consumed => Err(DomainError::CodeNotUsable {
+            status,
+            why: "it was consumed already",
+        }),
+        UserCardStatus::Expire => Err(DomainError::CodeNotUsable {
+            status,
+            why: "its validity window is over",
+        }),
+        UserCardStatus::Gifting => Err(DomainError::CodeNotUsable {
+            status,
+            why: "it is being gifted",
+        }),
+        UserCardStatus::GiftSucc => Err(DomainError::CodeNotUsable {
+            status,
+            why: "it was gifted to someone else",
+        }),
+        UserCardStatus::GiftTimeout => Err(DomainError::CodeNotUsable {
+            status,
+            why: "its gift timed out",
+        }),
+        UserCardStatus::Delete => Err(DomainError::CodeNotUsable {
+            status,
+            why: "the user deleted it",
+        }),
+        UserCardStatus::Unavailable => Err(DomainError::CodeNotUsable {
+            status,
+            why: "the merchant made it unavailable",
+        }),
+    }
+}
+
+fn require_deposit_mode(card: &Card) -> Result<(), DomainError> {
+    if card.code_mode == "deposit" {
+        Ok(())
+    } else {
+        Err(DomainError::WrongCodeMode(format!(
+            "card {} is not in deposit mode (get_custom_code_mode GET_CUSTOM_CODE_MODE_DEPOSIT)",
+            card.card_id
+        )))
+    }
+}
+
+fn check_code_text(field: &'static str, code: &str) -> Result<(), DomainError> {
+    if code.is_empty() || code.len() > 20 {
+        return Err(DomainError::Invalid {
+            field,
+            reason: format!("a code is 1 to 20 characters, got {} bytes", code.len()),
+        });
+    }
+    Ok(())
+}
+
+fn check_code_list(codes: &[String], reject_duplicates: bool) -> Result<(), DomainError> {
+    if codes.is_empty() || codes.len() > MAX_CODES_PER_CALL {
+        return Err(DomainError::BadCodeList {
+            rule: CodeListRule::TooMany,
+            reason: format!(
+                "send 1 to {MAX_CODES_PER_CALL} codes per call, got {}",
+                codes.len()
+            ),
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    for code in codes {
+        if code.is_empty() {
+            return Err(DomainError::BadCodeList {
+                rule: CodeListRule::Empty,
+                reason: "the list has an empty code".into(),
+            });
+        }
+        check_code_text("code", code)?;
+        if !seen.insert(code.as_str()) && reject_duplicates {
+            return Err(DomainError::BadCodeList {
+                rule: CodeListRule::Duplicate,
+                reason: format!("the code {code:?} is in the list twice"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The code a claim hands out: the custom code given, a deposited code, or a new system code.
+fn allocate_code(
+    tx: &mut dyn Tx,
+    ids: &IdGen,
+    card: &Card,
+    given: Option<&str>,
+) -> Result<String, DomainError> {
+    match (card.code_mode.as_str(), given) {
+        ("custom", Some(code)) => {
+            check_code_text("code", code)?;
+            if tx.code_in_use(&card.card_id, code)? {
+                return Err(DomainError::CodeTaken(code.to_owned()));
+            }
+            Ok(code.to_owned())
+        }
+        ("custom", None) => Err(DomainError::MissingCode(format!(
+            "{} uses custom codes: the cardExt must carry the code",
+            card.card_id
+        ))),
+        ("deposit", _) => tx
+            .take_deposited_code(&card.card_id)?
+            .ok_or_else(|| DomainError::StockExhausted(card.card_id.clone())),
+        _ => loop {
+            // System codes: 12 digits, unique across the account so that a code alone finds it.
+            let seq = IdGen::next(tx, "code")?;
+            let code = ids.digits("code", &seq, 12);
+            if !tx.code_issued_in_app(&card.appid, &code)? {
+                break Ok(code);
+            }
+        },
+    }
+}
+
+/// A code's validity window from its card's `date_info` (cards.md §3.8).
+fn validity(card: &Card, start: i64) -> Result<(i64, i64), DomainError> {
+    let document = card.document_value()?;
+    let date_info = document
+        .pointer("/base_info/date_info")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let number = |key: &str| date_info.get(key).and_then(Value::as_i64);
+    let kind = match date_info.get("type") {
+        Some(Value::String(kind)) => kind.clone(),
+        Some(Value::Number(number)) if number.as_i64() == Some(1) => {
+            "DATE_TYPE_FIX_TIME_RANGE".into()
+        }
+        Some(Value::Number(number)) if number.as_i64() == Some(2) => "DATE_TYPE_FIX_TERM".into(),
+        _ => "DATE_TYPE_PERMANENT".into(),
+    };
+    Ok(match kind.as_str() {
+        "DATE_TYPE_FIX_TIME_RANGE" => (
+            number("begin_timestamp").unwrap_or(0),
+            number("end_timestamp").unwrap_or(FOREVER),
+        ),
+        "DATE_TYPE_FIX_TERM" => {
+            // Compat: cards.md §3.8 — the claim day is day 1; the window runs from midnight
+            // (UTC+8) fixed_begin_term days after the claim, for fixed_term days.
+            let begin = start_of_day(start) + number("fixed_begin_term").unwrap_or(0).max(0) * DAY;
+            let end = begin + number("fixed_term").unwrap_or(1).max(1) * DAY - 1;
+            (
+                begin,
+                number("end_timestamp").map_or(end, |hard_end| end.min(hard_end)),
+            )
+        }
+        _ => (start, FOREVER),
+    })
+}
+
+fn start_of_day(time: i64) -> i64 {
+    time - (time + UTC_PLUS_8).rem_euclid(DAY)
+}
+
+/// Whether a Mini Program may hand out cards of a Service Account: both on one open platform
+/// account (the source document's step 2 for `wx.addCard` in a Mini Program).
+#[must_use]
+pub fn may_distribute(mini_program: &App, owner: &App) -> bool {
+    mini_program.kind == AppKind::MiniProgram
+        && mini_program.open_platform_id.is_some()
+        && mini_program.open_platform_id == owner.open_platform_id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_starts_at_midnight_in_utc_plus_8() {
+        // 2023-11-15 00:00:00 +08:00 is 1699977600.
+        assert_eq!(start_of_day(1_699_977_600), 1_699_977_600);
+        assert_eq!(start_of_day(1_699_977_600 + 3600 * 23), 1_699_977_600);
+        assert_eq!(start_of_day(1_699_977_600 - 1), 1_699_977_600 - DAY);
+    }
+}

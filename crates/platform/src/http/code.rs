@@ -1,0 +1,197 @@
+//! Handlers of codes (spec/codes.md): get, consume, decrypt, update, unavailable, deposit,
+//! getdepositcount, checkcode, and the user's card list.
+
+use axum::extract::State;
+use wxcard_wire::card::Empty;
+use wxcard_wire::code::{
+    CardListItem, CheckCodeRequest, CheckCodeResponse, CodeCard, CodeGetRequest, CodeGetResponse,
+    CodeUpdateRequest, ConsumeRequest, ConsumeResponse, DecryptRequest, DecryptResponse,
+    DepositRequest, DepositResponse, GetCardListRequest, GetCardListResponse,
+    GetDepositCountRequest, GetDepositCountResponse, UnavailableRequest,
+};
+
+use crate::domain::auth::Caller;
+use crate::http::error::HttpError;
+use crate::http::extract::WxJson;
+use crate::http::respond::WxOk;
+use crate::http::AppState;
+
+/// An empty `card_id` means none (easywechat sends `""`).
+fn card_id(card_id: Option<&String>) -> Option<&str> {
+    card_id
+        .map(String::as_str)
+        .filter(|card_id| !card_id.is_empty())
+}
+
+/// `POST /card/code/get`: a code, its window, and whether it can be consumed.
+pub(crate) async fn get(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(request): WxJson<CodeGetRequest>,
+) -> Result<WxOk<CodeGetResponse>, HttpError> {
+    // Compat: codes.md §2 — check_consume defaults to true.
+    let check_consume = request.check_consume.unwrap_or(true);
+    let view = app
+        .codes
+        .get(
+            &caller.appid,
+            &request.code,
+            card_id(request.card_id.as_ref()),
+            check_consume,
+        )
+        .await?;
+    Ok(WxOk(CodeGetResponse {
+        card: CodeCard {
+            card_id: view.user_card.card_id,
+            begin_time: Some(view.user_card.begin_time),
+            end_time: Some(view.user_card.end_time),
+        },
+        openid: view.user_card.openid,
+        can_consume: view.can_consume,
+        user_card_status: view.status.as_str().to_owned(),
+    }))
+}
+
+/// `POST /card/code/consume`: redeems a code, once.
+pub(crate) async fn consume(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(request): WxJson<ConsumeRequest>,
+) -> Result<WxOk<ConsumeResponse>, HttpError> {
+    let user_card = app
+        .codes
+        .consume(
+            &caller.appid,
+            &request.code,
+            card_id(request.card_id.as_ref()),
+            request.outer_str,
+        )
+        .await?;
+    Ok(WxOk(ConsumeResponse {
+        card: CodeCard {
+            card_id: user_card.card_id,
+            begin_time: None,
+            end_time: None,
+        },
+        openid: user_card.openid,
+    }))
+}
+
+/// `POST /card/code/decrypt`: the real code behind an encrypt_code.
+pub(crate) async fn decrypt(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(request): WxJson<DecryptRequest>,
+) -> Result<WxOk<DecryptResponse>, HttpError> {
+    let code = app.codes.decrypt(&caller.appid, &request.encrypt_code)?;
+    Ok(WxOk(DecryptResponse { code }))
+}
+
+/// `POST /card/code/update`: a custom-code card's code gets a new code string.
+pub(crate) async fn update(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(request): WxJson<CodeUpdateRequest>,
+) -> Result<WxOk<Empty>, HttpError> {
+    let card_id = card_id(request.card_id.as_ref()).ok_or_else(|| HttpError::MissingParam {
+        name: "card_id",
+        errcode: wxcard_wire::ErrCode::MISSING_CARD_ID,
+    })?;
+    let new_code = request
+        .new_code
+        .as_ref()
+        .or(request.newcode.as_ref())
+        .ok_or_else(|| HttpError::MissingField("new_code is missing".into()))?;
+    app.codes
+        .update_code(&caller.appid, &request.code, card_id, new_code)
+        .await?;
+    Ok(WxOk(Empty {}))
+}
+
+/// `POST /card/code/unavailable`: makes a code unusable for good.
+pub(crate) async fn unavailable(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(request): WxJson<UnavailableRequest>,
+) -> Result<WxOk<Empty>, HttpError> {
+    app.codes
+        .make_unavailable(
+            &caller.appid,
+            &request.code,
+            card_id(request.card_id.as_ref()),
+        )
+        .await?;
+    Ok(WxOk(Empty {}))
+}
+
+/// `POST /card/code/deposit`: imports up to 100 codes for a deposit-mode card.
+pub(crate) async fn deposit(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(request): WxJson<DepositRequest>,
+) -> Result<WxOk<DepositResponse>, HttpError> {
+    let deposited = app
+        .codes
+        .deposit(&caller.appid, &request.card_id, request.code)
+        .await?;
+    Ok(WxOk(DepositResponse {
+        succ_code: deposited.succ,
+        duplicate_code: deposited.duplicate,
+        fail_code: Vec::new(),
+    }))
+}
+
+/// `POST /card/code/getdepositcount`: how many codes were deposited.
+pub(crate) async fn deposit_count(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(request): WxJson<GetDepositCountRequest>,
+) -> Result<WxOk<GetDepositCountResponse>, HttpError> {
+    let count = app
+        .codes
+        .deposit_count(&caller.appid, &request.card_id)
+        .await?;
+    Ok(WxOk(GetDepositCountResponse { count }))
+}
+
+/// `POST /card/code/checkcode`: which codes were deposited.
+pub(crate) async fn check_code(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(request): WxJson<CheckCodeRequest>,
+) -> Result<WxOk<CheckCodeResponse>, HttpError> {
+    let (exist_code, not_exist_code) = app
+        .codes
+        .check_codes(&caller.appid, &request.card_id, request.code)
+        .await?;
+    Ok(WxOk(CheckCodeResponse {
+        exist_code,
+        not_exist_code,
+    }))
+}
+
+/// `POST /card/user/getcardlist`: the codes a user holds of this account's cards.
+pub(crate) async fn card_list(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(request): WxJson<GetCardListRequest>,
+) -> Result<WxOk<GetCardListResponse>, HttpError> {
+    let codes = app
+        .codes
+        .card_list(
+            &caller.appid,
+            &request.openid,
+            card_id(request.card_id.as_ref()),
+        )
+        .await?;
+    Ok(WxOk(GetCardListResponse {
+        card_list: codes
+            .into_iter()
+            .map(|user_card| CardListItem {
+                code: user_card.code,
+                card_id: user_card.card_id,
+            })
+            .collect(),
+        has_share_card: false,
+    }))
+}

@@ -1,0 +1,628 @@
+//! Codes and claiming over HTTP: flows A and B of DESIGN.md §2 end to end, the merchant's code
+//! APIs, and exactly-once behaviour under concurrency.
+
+use serde_json::{json, Value};
+use wxcard_wire::sign::{card_signature, CardSignInput};
+
+use crate::helpers::{errcode, spawn_app, TestApp, TestAppCredentials};
+
+/// A Service Account and a Mini Program on one open platform account, a user, and a card.
+struct Shop {
+    service_account: TestAppCredentials,
+    mini_program: TestAppCredentials,
+    token: String,
+    ticket: String,
+    card_id: String,
+    user_id: String,
+    openid: String,
+}
+
+fn coupon(quantity: i64, get_limit: i64) -> Value {
+    json!({"card": {"card_type": "GENERAL_COUPON", "general_coupon": {
+        "base_info": {
+            "logo_url": "http://mmbiz.qpic.cn/mmbiz/logo/0", "code_type": "CODE_TYPE_QRCODE", "brand_name": "示例咖啡",
+            "title": "九折券", "color": "Color010", "notice": "出示二维码", "description": "全场九折",
+            "sku": {"quantity": quantity}, "get_limit": get_limit,
+            "date_info": {"type": "DATE_TYPE_FIX_TERM", "fixed_term": 30, "fixed_begin_term": 0}
+        },
+        "default_detail": "全场九折"
+    }}})
+}
+
+impl TestApp {
+    async fn given_a_shop(&self, card: Value) -> Shop {
+        let open_platform = self.given_an_open_platform().await;
+        let (_, sa) = self.post("/admin/v1/apps", &json!({"kind": "service_account", "name": "shop", "open_platform_id": open_platform})).await;
+        let service_account = TestAppCredentials {
+            appid: sa["appid"].as_str().unwrap().into(),
+            secret: sa["secret"].as_str().unwrap().into(),
+            original_id: sa["original_id"].as_str().unwrap().into(),
+        };
+        let mini_program = self.given_a_mini_program(Some(&open_platform)).await;
+        let token = self.given_a_token(&service_account).await;
+        let ticket = self
+            .get(&format!(
+                "/cgi-bin/ticket/getticket?type=wx_card&access_token={token}"
+            ))
+            .await["ticket"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (_, created) = self
+            .post(&format!("/card/create?access_token={token}"), &card)
+            .await;
+        let card_id = created["card_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{created}"))
+            .to_owned();
+        let user_id = self.given_a_user().await;
+        let openid = self.openid_of(&user_id, &service_account.appid).await;
+        Shop {
+            service_account,
+            mini_program,
+            token,
+            ticket,
+            card_id,
+            user_id,
+            openid,
+        }
+    }
+
+    async fn openid_of(&self, user_id: &str, appid: &str) -> String {
+        self.get(&format!("/admin/v1/users/{user_id}")).await["openids"][appid]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn add_card(&self, shop: &Shop, user_id: &str, card_ext: &str) -> Value {
+        let (status, answer) = self.post("/sim/v1/addCard", &json!({"user_id": user_id, "appid": shop.mini_program.appid, "cardList": [{"cardId": shop.card_id, "cardExt": card_ext}]})).await;
+        assert_eq!(status, 200, "a JSAPI result is always HTTP 200: {answer}");
+        answer
+    }
+
+    async fn merchant(&self, shop: &Shop, path: &str, body: Value) -> Value {
+        self.post(&format!("{path}?access_token={}", shop.token), &body)
+            .await
+            .1
+    }
+}
+
+/// A cardExt signed the way a merchant server does, with a nonce unique to `nonce`.
+fn card_ext(shop: &Shop, nonce: &str) -> String {
+    let timestamp = "1900000000";
+    let signature = card_signature(&CardSignInput {
+        api_ticket: &shop.ticket,
+        timestamp,
+        card_id: &shop.card_id,
+        nonce_str: nonce,
+        ..CardSignInput::default()
+    });
+    json!({"timestamp": timestamp, "nonce_str": nonce, "outer_str": "poster01", "signature": signature}).to_string()
+}
+
+#[tokio::test]
+async fn flows_a_and_b_claim_decrypt_query_open_consume_and_push() {
+    let app = spawn_app().await;
+    let shop = app.given_a_shop(coupon(100, 3)).await;
+
+    // Flow A: the Mini Program calls wx.addCard with a cardExt the merchant signed.
+    let added = app
+        .add_card(&shop, &shop.user_id, &card_ext(&shop, "nonce1"))
+        .await;
+    assert_eq!(added["errMsg"], "addCard:ok", "{added}");
+    assert_eq!(added["cardList"][0]["isSuccess"], true);
+    let encrypted = added["cardList"][0]["code"].as_str().unwrap().to_owned();
+    let decrypted = app
+        .merchant(
+            &shop,
+            "/card/code/decrypt",
+            json!({"encrypt_code": encrypted}),
+        )
+        .await;
+    let code = decrypted["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{decrypted}"))
+        .to_owned();
+    assert_eq!(code.len(), 12);
+    assert!(code.bytes().all(|byte| byte.is_ascii_digit()));
+    assert_ne!(encrypted, code);
+    let percent_encoded = encrypted
+        .replace('+', "%2B")
+        .replace('/', "%2F")
+        .replace('=', "%3D");
+    assert_eq!(
+        app.merchant(
+            &shop,
+            "/card/code/decrypt",
+            json!({"encrypt_code": percent_encoded})
+        )
+        .await["code"],
+        code.as_str()
+    );
+
+    let queried = app
+        .merchant(
+            &shop,
+            "/card/code/get",
+            json!({"code": code, "card_id": shop.card_id}),
+        )
+        .await;
+    assert_eq!(queried["user_card_status"], "NORMAL", "{queried}");
+    assert_eq!(queried["openid"], shop.openid.as_str());
+    assert_eq!(queried["can_consume"], true);
+    assert!(
+        queried["card"]["end_time"].as_i64().unwrap()
+            > queried["card"]["begin_time"].as_i64().unwrap()
+    );
+
+    // Flow B: wx.openCard needs the real code; the encrypted one is named as the mistake.
+    let (_, with_encrypted) = app.post("/sim/v1/openCard", &json!({"user_id": shop.user_id, "appid": shop.mini_program.appid, "cardList": [{"cardId": shop.card_id, "code": encrypted}]})).await;
+    assert!(
+        with_encrypted["errMsg"]
+            .as_str()
+            .unwrap()
+            .starts_with("openCard:fail"),
+        "{with_encrypted}"
+    );
+    assert!(
+        with_encrypted["diagnosis"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("/card/code/decrypt"),
+        "{with_encrypted}"
+    );
+    let (_, opened) = app.post("/sim/v1/openCard", &json!({"user_id": shop.user_id, "appid": shop.mini_program.appid, "cardList": [{"cardId": shop.card_id, "code": code}]})).await;
+    assert_eq!(opened["errMsg"], "openCard:ok", "{opened}");
+
+    let consumed = app
+        .merchant(&shop, "/card/code/consume", json!({"code": code}))
+        .await;
+    let again = app
+        .merchant(&shop, "/card/code/consume", json!({"code": code}))
+        .await;
+    assert_eq!(errcode(&consumed), 0, "{consumed}");
+    assert_eq!(consumed["openid"], shop.openid.as_str());
+    assert_eq!(errcode(&again), 40099, "{again}");
+    let after = app
+        .merchant(
+            &shop,
+            "/card/code/get",
+            json!({"code": code, "check_consume": false}),
+        )
+        .await;
+    assert_eq!(after["user_card_status"], "CONSUMED");
+    assert_eq!(after["can_consume"], false);
+
+    let events = app
+        .get(&format!(
+            "/admin/v1/events?appid={}",
+            shop.service_account.appid
+        ))
+        .await;
+    let events = events["events"].as_array().unwrap();
+    let got = events
+        .iter()
+        .find(|event| event["event"] == "user_get_card")
+        .expect("user_get_card in the outbox");
+    assert_eq!(got["payload"]["code"], code.as_str());
+    assert_eq!(
+        got["payload"]["openid"],
+        shop.openid.as_str(),
+        "FromUserName is the Service Account openid"
+    );
+    assert_eq!(got["payload"]["outer_str"], "poster01");
+    assert!(
+        got["payload"]["union_id"].is_string(),
+        "the account is on an open platform: {got}"
+    );
+    let consume_event = events
+        .iter()
+        .find(|event| event["event"] == "user_consume_card")
+        .expect("user_consume_card in the outbox");
+    assert_eq!(consume_event["payload"]["consume_source"], "FROM_API");
+    assert_eq!(consume_event["payload"]["code"], code.as_str());
+    let card = app
+        .merchant(&shop, "/card/get", json!({"card_id": shop.card_id}))
+        .await;
+    assert_eq!(
+        card["card"]["general_coupon"]["base_info"]["sku"]["quantity"],
+        99
+    );
+}
+
+#[tokio::test]
+async fn a_cardext_works_once_and_a_bad_signature_is_explained() {
+    let app = spawn_app().await;
+    let shop = app.given_a_shop(coupon(100, 5)).await;
+    let ext = card_ext(&shop, "once");
+
+    let first = app.add_card(&shop, &shop.user_id, &ext).await;
+    let replayed = app.add_card(&shop, &shop.user_id, &ext).await;
+    let forged = app
+        .add_card(
+            &shop,
+            &shop.user_id,
+            &json!({"timestamp": "1900000000", "nonce_str": "x", "signature": "0".repeat(40)})
+                .to_string(),
+        )
+        .await;
+
+    assert_eq!(first["errMsg"], "addCard:ok");
+    assert!(
+        replayed["errMsg"]
+            .as_str()
+            .unwrap()
+            .starts_with("addCard:fail"),
+        "{replayed}"
+    );
+    assert_eq!(errcode(&replayed), 40080);
+    assert_eq!(errcode(&forged), 40080, "{forged}");
+    let signature = &forged["diagnosis"]["signature"];
+    assert!(
+        signature["sorted_values"]
+            .as_array()
+            .is_some_and(|values| !values.is_empty()),
+        "{forged}"
+    );
+    assert_eq!(signature["given"], "0".repeat(40));
+    assert_eq!(signature["expected"].as_str().unwrap().len(), 40);
+}
+
+#[tokio::test]
+async fn a_user_on_an_old_base_library_has_no_wx_add_card() {
+    let app = spawn_app().await;
+    let shop = app.given_a_shop(coupon(100, 5)).await;
+    let (_, old) = app
+        .post(
+            "/admin/v1/users",
+            &json!({"nickname": "Bob", "base_library": "1.0.4"}),
+        )
+        .await;
+
+    let answer = app
+        .add_card(
+            &shop,
+            old["user_id"].as_str().unwrap(),
+            &card_ext(&shop, "old"),
+        )
+        .await;
+
+    assert!(
+        answer["errMsg"]
+            .as_str()
+            .unwrap()
+            .contains("not a function"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn sixty_four_concurrent_consumes_of_one_code_succeed_exactly_once() {
+    let app = spawn_app().await;
+    let shop = app.given_a_shop(coupon(100, 5)).await;
+    let added = app
+        .add_card(&shop, &shop.user_id, &card_ext(&shop, "race"))
+        .await;
+    let code = app
+        .merchant(
+            &shop,
+            "/card/code/decrypt",
+            json!({"encrypt_code": added["cardList"][0]["code"]}),
+        )
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let attempts =
+        (0..64).map(|_| app.merchant(&shop, "/card/code/consume", json!({"code": code})));
+    let answers = futures_join_all(attempts).await;
+
+    let successes = answers.iter().filter(|answer| errcode(answer) == 0).count();
+    let consumed_already = answers
+        .iter()
+        .filter(|answer| errcode(answer) == 40099)
+        .count();
+    assert_eq!((successes, consumed_already), (1, 63));
+    let events = app
+        .get(&format!(
+            "/admin/v1/events?appid={}&event=user_consume_card",
+            shop.service_account.appid
+        ))
+        .await;
+    assert_eq!(events["events"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn three_hundred_concurrent_claims_against_stock_one_hundred_issue_exactly_one_hundred() {
+    let app = spawn_app().await;
+    let shop = app.given_a_shop(coupon(100, 5)).await;
+    let mut users = Vec::new();
+    for _ in 0..300 {
+        users.push(app.given_a_user().await);
+    }
+
+    let claims = users.iter().enumerate().map(|(index, user_id)| {
+        let ext = card_ext(&shop, &format!("claim{index}"));
+        let app = &app;
+        let shop = &shop;
+        async move { app.add_card(shop, user_id, &ext).await }
+    });
+    let answers = futures_join_all(claims).await;
+
+    let added = answers
+        .iter()
+        .filter(|answer| answer["errMsg"] == "addCard:ok")
+        .count();
+    let no_stock = answers
+        .iter()
+        .filter(|answer| errcode(answer) == 45031)
+        .count();
+    assert_eq!((added, no_stock), (100, 200));
+    let card = app
+        .merchant(&shop, "/card/get", json!({"card_id": shop.card_id}))
+        .await;
+    assert_eq!(
+        card["card"]["general_coupon"]["base_info"]["sku"]["quantity"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn twenty_concurrent_claims_by_one_user_with_get_limit_one_give_one_card() {
+    let app = spawn_app().await;
+    let shop = app.given_a_shop(coupon(100, 1)).await;
+
+    let claims = (0..20).map(|index| {
+        let ext = card_ext(&shop, &format!("limit{index}"));
+        let app = &app;
+        let shop = &shop;
+        async move { app.add_card(shop, &shop.user_id, &ext).await }
+    });
+    let answers = futures_join_all(claims).await;
+
+    let added = answers
+        .iter()
+        .filter(|answer| answer["errMsg"] == "addCard:ok")
+        .count();
+    let over_limit = answers
+        .iter()
+        .filter(|answer| errcode(answer) == 45033)
+        .count();
+    assert_eq!((added, over_limit), (1, 19));
+}
+
+#[tokio::test]
+async fn deposit_mode_hands_out_deposited_codes_and_stock_follows_them() {
+    let app = spawn_app().await;
+    let mut card = coupon(0, 5);
+    card["card"]["general_coupon"]["base_info"]["use_custom_code"] = json!(true);
+    card["card"]["general_coupon"]["base_info"]["get_custom_code_mode"] =
+        json!("GET_CUSTOM_CODE_MODE_DEPOSIT");
+    let shop = app.given_a_shop(card).await;
+
+    let deposited = app
+        .merchant(
+            &shop,
+            "/card/code/deposit",
+            json!({"card_id": shop.card_id, "code": ["D0001", "D0002"]}),
+        )
+        .await;
+    let again = app
+        .merchant(
+            &shop,
+            "/card/code/deposit",
+            json!({"card_id": shop.card_id, "code": ["D0002", "D0003"]}),
+        )
+        .await;
+    let count = app
+        .merchant(
+            &shop,
+            "/card/code/getdepositcount",
+            json!({"card_id": shop.card_id}),
+        )
+        .await;
+    let checked = app
+        .merchant(
+            &shop,
+            "/card/code/checkcode",
+            json!({"card_id": shop.card_id, "code": ["D0001", "D9999"]}),
+        )
+        .await;
+    let too_much_stock = app
+        .merchant(
+            &shop,
+            "/card/modifystock",
+            json!({"card_id": shop.card_id, "increase_stock_value": 4}),
+        )
+        .await;
+    let stock = app
+        .merchant(
+            &shop,
+            "/card/modifystock",
+            json!({"card_id": shop.card_id, "increase_stock_value": 3}),
+        )
+        .await;
+    let added = app
+        .add_card(&shop, &shop.user_id, &card_ext(&shop, "deposit"))
+        .await;
+    let code = app
+        .merchant(
+            &shop,
+            "/card/code/decrypt",
+            json!({"encrypt_code": added["cardList"][0]["code"]}),
+        )
+        .await;
+    let too_many: Vec<String> = (0..101).map(|index| format!("X{index}")).collect();
+    let over_100 = app
+        .merchant(
+            &shop,
+            "/card/code/deposit",
+            json!({"card_id": shop.card_id, "code": too_many}),
+        )
+        .await;
+
+    assert_eq!(deposited["succ_code"], json!(["D0001", "D0002"]));
+    assert_eq!(again["duplicate_code"], json!(["D0002"]));
+    assert_eq!(count["count"], 3);
+    assert_eq!(
+        (
+            checked["exist_code"].clone(),
+            checked["not_exist_code"].clone()
+        ),
+        (json!(["D0001"]), json!(["D9999"]))
+    );
+    assert_eq!(errcode(&too_much_stock), 40136, "{too_much_stock}");
+    assert_eq!(errcode(&stock), 0, "{stock}");
+    assert_eq!(added["errMsg"], "addCard:ok", "{added}");
+    assert_eq!(code["code"], "D0001");
+    assert_eq!(errcode(&over_100), 40109);
+}
+
+#[tokio::test]
+async fn code_apis_answer_the_state_table_errcodes() {
+    let app = spawn_app().await;
+    let shop = app.given_a_shop(coupon(100, 5)).await;
+    let added = app
+        .add_card(&shop, &shop.user_id, &card_ext(&shop, "states"))
+        .await;
+    let code = app
+        .merchant(
+            &shop,
+            "/card/code/decrypt",
+            json!({"encrypt_code": added["cardList"][0]["code"]}),
+        )
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let unknown = app
+        .merchant(&shop, "/card/code/get", json!({"code": "000000000000"}))
+        .await;
+    let made_unavailable = app
+        .merchant(
+            &shop,
+            "/card/code/unavailable",
+            json!({"code": code, "reason": "退款"}),
+        )
+        .await;
+    let get_checked = app
+        .merchant(&shop, "/card/code/get", json!({"code": code}))
+        .await;
+    let get_unchecked = app
+        .merchant(
+            &shop,
+            "/card/code/get",
+            json!({"code": code, "check_consume": false}),
+        )
+        .await;
+    let consume = app
+        .merchant(&shop, "/card/code/consume", json!({"code": code}))
+        .await;
+    let garbage = app
+        .merchant(
+            &shop,
+            "/card/code/decrypt",
+            json!({"encrypt_code": "bm90IGEgY29kZQ=="}),
+        )
+        .await;
+    let list = app
+        .merchant(
+            &shop,
+            "/card/user/getcardlist",
+            json!({"openid": shop.openid}),
+        )
+        .await;
+
+    assert_eq!(errcode(&unknown), 40056);
+    assert_eq!(errcode(&made_unavailable), 0);
+    assert_eq!(errcode(&get_checked), 40127, "{get_checked}");
+    assert_eq!(get_unchecked["user_card_status"], "UNAVAILABLE");
+    assert_eq!(errcode(&consume), 40127);
+    assert_eq!(errcode(&garbage), 40075, "{garbage}");
+    assert_eq!(
+        list["card_list"],
+        json!([]),
+        "an unavailable code is no longer in the user's list"
+    );
+}
+
+#[tokio::test]
+async fn a_code_expires_when_the_clock_passes_its_window() {
+    let app = spawn_app().await;
+    let shop = app.given_a_shop(coupon(100, 5)).await;
+    let added = app
+        .add_card(&shop, &shop.user_id, &card_ext(&shop, "expiry"))
+        .await;
+    let code = app
+        .merchant(
+            &shop,
+            "/card/code/decrypt",
+            json!({"encrypt_code": added["cardList"][0]["code"]}),
+        )
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    app.advance_clock(31 * 86_400).await;
+    let token = app.given_a_token(&shop.service_account).await;
+    let expired = app
+        .post(
+            &format!("/card/code/get?access_token={token}"),
+            &json!({"code": code, "check_consume": false}),
+        )
+        .await
+        .1;
+    let consume = app
+        .post(
+            &format!("/card/code/consume?access_token={token}"),
+            &json!({"code": code}),
+        )
+        .await
+        .1;
+
+    assert_eq!(expired["user_card_status"], "EXPIRE", "{expired}");
+    assert_eq!(errcode(&consume), 40127);
+}
+
+/// Runs futures concurrently on the test's runtime and collects their answers in order.
+async fn futures_join_all<F: std::future::Future<Output = Value>>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<Value> {
+    let mut set = Vec::new();
+    for future in futures {
+        set.push(Box::pin(future));
+    }
+    let mut answers = Vec::with_capacity(set.len());
+    // Poll them together: join in order, each already in flight.
+    let joined = futures_util_join(set).await;
+    answers.extend(joined);
+    answers
+}
+
+async fn futures_util_join<F: std::future::Future<Output = Value> + Unpin>(
+    mut futures: Vec<F>,
+) -> Vec<Value> {
+    let mut results: Vec<Option<Value>> = (0..futures.len()).map(|_| None).collect();
+    std::future::poll_fn(|context| {
+        let mut pending = false;
+        for (index, future) in futures.iter_mut().enumerate() {
+            if results[index].is_none() {
+                match std::pin::Pin::new(future).poll(context) {
+                    std::task::Poll::Ready(value) => results[index] = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    results.into_iter().map(Option::unwrap_or_default).collect()
+}
