@@ -606,37 +606,17 @@ fn find_code(
 
 /// Errors for a code that cannot be consumed (codes.md §1 state table).
 fn usable(status: UserCardStatus) -> Result<(), DomainError> {
-    match status {
-        UserCardStatus::Normal => Ok(()),
-        UserCardStatus::Consumed => Err(DomainError::CodeNotUsable {
-            status,
-            why: "it was consumed already",
-        }),
-        UserCardStatus::Expire => Err(DomainError::CodeNotUsable {
-            status,
-            why: "its validity window is over",
-        }),
-        UserCardStatus::Gifting => Err(DomainError::CodeNotUsable {
-            status,
-            why: "it is being gifted",
-        }),
-        UserCardStatus::GiftSucc => Err(DomainError::CodeNotUsable {
-            status,
-            why: "it was gifted to someone else",
-        }),
-        UserCardStatus::GiftTimeout => Err(DomainError::CodeNotUsable {
-            status,
-            why: "its gift timed out",
-        }),
-        UserCardStatus::Delete => Err(DomainError::CodeNotUsable {
-            status,
-            why: "the user deleted it",
-        }),
-        UserCardStatus::Unavailable => Err(DomainError::CodeNotUsable {
-            status,
-            why: "the merchant made it unavailable",
-        }),
-    }
+    let why = match status {
+        UserCardStatus::Normal => return Ok(()),
+        UserCardStatus::Consumed => "it was consumed already",
+        UserCardStatus::Expire => "its validity window is over",
+        UserCardStatus::Gifting => "it is being gifted",
+        UserCardStatus::GiftSucc => "it was gifted to someone else",
+        UserCardStatus::GiftTimeout => "its gift timed out",
+        UserCardStatus::Delete => "the user deleted it",
+        UserCardStatus::Unavailable => "the merchant made it unavailable",
+    };
+    Err(DomainError::CodeNotUsable { status, why })
 }
 
 fn require_deposit_mode(card: &Card) -> Result<(), DomainError> {

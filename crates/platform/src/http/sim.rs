@@ -88,6 +88,25 @@ fn version_below(version: &str, minimum: [u32; 3]) -> bool {
     given < minimum
 }
 
+/// The answer a page gets when the user's base library predates `wx.<api>` (1.1.0 for the
+/// card APIs, jsapi.md §7): the function does not exist.
+fn missing_api(api: &str, user: &UserDetails) -> Option<Response> {
+    if !version_below(&user.user.base_library, CARD_API_MIN_BASE_LIBRARY) {
+        return None;
+    }
+    let summary = format!(
+        "wx.{api} is not a function: the user's base library {} is older than 1.1.0; check wx.canIUse('{api}') and fall back for old clients",
+        user.user.base_library
+    );
+    Some(jsapi_fail(
+        api,
+        wxcard_wire::ErrCode::API_UNAUTHORIZED,
+        &summary,
+        &serde_json::json!({ "summary": summary }),
+        None,
+    ))
+}
+
 /// A `fail` callback with a free-form diagnosis.
 fn jsapi_fail(
     api: &str,
@@ -151,15 +170,8 @@ pub(crate) async fn add_card(
         }
         Err(error) => return domain_fail(API, error, None, None),
     };
-    if version_below(&user.user.base_library, CARD_API_MIN_BASE_LIBRARY) {
-        let summary = format!("wx.addCard is not a function: the user's base library {} is older than 1.1.0; check wx.canIUse('addCard') and tell the user to update WeChat", user.user.base_library);
-        return jsapi_fail(
-            API,
-            wxcard_wire::ErrCode::API_UNAUTHORIZED,
-            &summary,
-            &serde_json::json!({ "summary": summary }),
-            None,
-        );
+    if let Some(failure) = missing_api(API, &user) {
+        return failure;
     }
     if request.card_list.is_empty() {
         let summary = "cardList is empty: pass at least one {cardId, cardExt}";
@@ -340,18 +352,8 @@ pub(crate) async fn open_card(
         Ok(user) => user,
         Err(error) => return domain_fail(API, error, None, None),
     };
-    if version_below(&user.user.base_library, CARD_API_MIN_BASE_LIBRARY) {
-        let summary = format!(
-            "wx.openCard is not a function: the user's base library {} is older than 1.1.0",
-            user.user.base_library
-        );
-        return jsapi_fail(
-            API,
-            wxcard_wire::ErrCode::API_UNAUTHORIZED,
-            &summary,
-            &serde_json::json!({ "summary": summary }),
-            None,
-        );
+    if let Some(failure) = missing_api(API, &user) {
+        return failure;
     }
     for (index, item) in request.card_list.iter().enumerate() {
         if let Err(error) = app

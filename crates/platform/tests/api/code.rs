@@ -588,31 +588,18 @@ async fn a_code_expires_when_the_clock_passes_its_window() {
     assert_eq!(errcode(&consume), 40127);
 }
 
-/// Runs futures concurrently on the test's runtime and collects their answers in order.
+/// Runs futures concurrently (all in flight at once) and collects their answers in order.
 async fn futures_join_all<F: std::future::Future<Output = Value>>(
     futures: impl Iterator<Item = F>,
 ) -> Vec<Value> {
-    let mut set = Vec::new();
-    for future in futures {
-        set.push(Box::pin(future));
-    }
-    let mut answers = Vec::with_capacity(set.len());
-    // Poll them together: join in order, each already in flight.
-    let joined = futures_util_join(set).await;
-    answers.extend(joined);
-    answers
-}
-
-async fn futures_util_join<F: std::future::Future<Output = Value> + Unpin>(
-    mut futures: Vec<F>,
-) -> Vec<Value> {
+    let mut futures: Vec<_> = futures.map(Box::pin).collect();
     let mut results: Vec<Option<Value>> = (0..futures.len()).map(|_| None).collect();
     std::future::poll_fn(|context| {
         let mut pending = false;
-        for (index, future) in futures.iter_mut().enumerate() {
-            if results[index].is_none() {
-                match std::pin::Pin::new(future).poll(context) {
-                    std::task::Poll::Ready(value) => results[index] = Some(value),
+        for (future, result) in futures.iter_mut().zip(results.iter_mut()) {
+            if result.is_none() {
+                match future.as_mut().poll(context) {
+                    std::task::Poll::Ready(value) => *result = Some(value),
                     std::task::Poll::Pending => pending = true,
                 }
             }
