@@ -13,6 +13,7 @@ anywhere else. wechatpy itself is not patched.
 """
 
 import base64
+import json
 import os
 import uuid
 from urllib.parse import urlsplit, urlunsplit
@@ -36,7 +37,9 @@ class RedirectingSession(requests.Session):
     """A requests.Session that sends WeChat traffic to the local server.
 
     Every request made through it is recorded in `self.sent` as
-    (METHOD, path, query) so tests can check what went on the wire.
+    (METHOD, path, query) so tests can check what went on the wire; the
+    JSON body of each request that has one is kept in `self.bodies` as
+    (path, decoded body).
     """
 
     def __init__(self, base_url):
@@ -45,6 +48,7 @@ class RedirectingSession(requests.Session):
         self._scheme = target.scheme
         self._netloc = target.netloc
         self.sent = []
+        self.bodies = []
 
     def request(self, method, url, *args, **kwargs):
         parts = urlsplit(url)
@@ -56,6 +60,8 @@ class RedirectingSession(requests.Session):
             )
         # Copy the query: wechatpy's auto-retry mutates the same dict in place.
         self.sent.append((method.upper(), parts.path, dict(kwargs.get("params") or {})))
+        if kwargs.get("data"):
+            self.bodies.append((parts.path, json.loads(kwargs["data"])))
         return super().request(method, urlunsplit(parts), *args, **kwargs)
 
 
@@ -107,6 +113,25 @@ class Admin:
     def advance_clock(self, seconds):
         return self.post("/admin/v1/clock/advance", {"seconds": seconds})
 
+    def clock_now(self):
+        """The platform clock (epoch seconds), which tests may have moved forward."""
+        return self.get("/admin/v1/clock")["now"]
+
+    def simulate(self, operation, payload):
+        """Call the client simulator (`/sim/v1/<operation>`) and return its JSON.
+
+        A failed wx.* call is still HTTP 200 with `errMsg` "<operation>:fail ...",
+        so the errcode is not checked here.
+        """
+        res = self.http.post("%s/sim/v1/%s" % (self.base, operation), json=payload)
+        assert res.status_code == 200, (res.status_code, res.text)
+        return res.json()
+
+    def events(self, appid, event):
+        """The outbox events of one kind written for an app, newest first."""
+        res = self.http.get(self.base + "/admin/v1/events", params={"appid": appid, "event": event})
+        return self._check(res)["events"]
+
 
 @pytest.fixture(scope="session")
 def base_url():
@@ -144,6 +169,29 @@ def service_account(admin):
 @pytest.fixture
 def client(make_client, service_account):
     return make_client(service_account["appid"], service_account["secret"])
+
+
+@pytest.fixture
+def linked_apps(admin):
+    """A Service Account and a Mini Program on one open platform, and a user.
+
+    Sharing the open platform is what lets the Mini Program hand out the
+    Service Account's cards (wx.addCard).
+    """
+    open_platform_id = admin.create_open_platform()
+    service_account = admin.create_app("service_account", open_platform_id=open_platform_id)
+    mini_program = admin.create_app("mini_program", open_platform_id=open_platform_id)
+    user_id = admin.create_user()
+    user = admin.user(user_id)
+    return {
+        "open_platform_id": open_platform_id,
+        "service_account": service_account,
+        "mini_program": mini_program,
+        "user_id": user_id,
+        "service_account_openid": user["openids"][service_account["appid"]],
+        "mini_program_openid": user["openids"][mini_program["appid"]],
+        "unionid": user["unionids"][open_platform_id],
+    }
 
 
 @pytest.fixture
