@@ -15,6 +15,7 @@ use crate::domain::codes::CodeService;
 use crate::domain::events::EventService;
 use crate::domain::ids::IdGen;
 use crate::domain::DomainError;
+use crate::events::{Deliverer, DeliveryReport, DeliverySettings};
 use crate::http::{self, AppState, Services};
 use crate::store::sqlite::{Durability, SqliteOptions, SqliteStore};
 use crate::store::{self, Engine, Store, StoreError, Tx};
@@ -46,6 +47,9 @@ pub enum BuildError {
     /// Reading the platform's state failed.
     #[error("cannot read the platform state: {0}")]
     State(#[source] DomainError),
+    /// The HTTP client for pushes could not be built.
+    #[error("cannot set up the push client: {0}")]
+    Http(String),
     /// The address is taken or not ours.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -71,6 +75,8 @@ pub struct App {
 #[derive(Debug, Clone)]
 pub struct AppHandle {
     shutdown: Arc<watch::Sender<bool>>,
+    deliverer: Deliverer,
+    poll_interval: std::time::Duration,
     cards: CardService,
     accounts: AccountService,
     auth: AuthService,
@@ -113,6 +119,18 @@ impl App {
             _ => ReviewMode::Auto,
         };
         let code_key = code_key(&*store, &ids).await?;
+        let delivery = DeliverySettings {
+            timeout: std::time::Duration::from_millis(config.push.timeout_ms.max(1)),
+            retry_delay: config.push.retry_delay_seconds,
+            max_attempts: config.push.max_attempts.max(1),
+            concurrency: config.push.concurrency.max(1),
+        };
+        let deliverer = Deliverer::new(Arc::clone(&store), Arc::clone(&clock), delivery)
+            .map_err(|error| BuildError::Http(error.to_string()))?;
+        let push_http = reqwest::Client::builder()
+            .timeout(delivery.timeout)
+            .build()
+            .map_err(|error| BuildError::Http(error.to_string()))?;
         let codes = CodeService::new(
             Arc::clone(&store),
             Arc::clone(&clock),
@@ -125,6 +143,8 @@ impl App {
             auth: auth.clone(),
             cards: cards.clone(),
             codes,
+            deliverer: deliverer.clone(),
+            push_http,
             events: EventService::new(Arc::clone(&store)),
             clock: Arc::clone(&clock),
             store: Arc::clone(&store),
@@ -144,6 +164,8 @@ impl App {
         let (sender, shutdown) = watch::channel(false);
         let handle = AppHandle {
             shutdown: Arc::new(sender),
+            deliverer,
+            poll_interval: std::time::Duration::from_millis(config.push.poll_interval_ms),
             cards,
             accounts,
             auth,
@@ -182,6 +204,15 @@ impl App {
             .cards
             .has_timed_work()
             .then(|| tokio::spawn(sweep_due_work(self.handle.cards.clone(), shutdown.clone())));
+        // A poll interval of 0 turns the worker off: the embedder delivers with `deliver_due`.
+        let worker = (!self.handle.poll_interval.is_zero()).then(|| {
+            tokio::spawn(
+                self.handle
+                    .deliverer
+                    .clone()
+                    .run(self.handle.poll_interval, shutdown.clone()),
+            )
+        });
         let router = http::router(self.state);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(async move {
@@ -189,6 +220,9 @@ impl App {
                 let _ = shutdown.wait_for(|stop| *stop).await;
             })
             .await?;
+        if let Some(worker) = worker {
+            worker.abort();
+        }
         if let Some(sweeper) = sweeper {
             sweeper.abort();
         }
@@ -200,6 +234,14 @@ impl AppHandle {
     /// Asks the server to stop accepting connections and finish what is in flight.
     pub fn shutdown(&self) {
         let _ = self.shutdown.send(true);
+    }
+
+    /// Delivers every due event now (tests use it instead of waiting for the worker).
+    ///
+    /// # Errors
+    /// Storage.
+    pub async fn deliver_due(&self) -> Result<DeliveryReport, DomainError> {
+        self.deliverer.deliver_due().await
     }
 
     /// The account service (the demo seeds through it).

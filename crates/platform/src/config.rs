@@ -55,6 +55,37 @@ pub struct Config {
     pub store: StoreConfig,
     /// How card templates are reviewed.
     pub review: ReviewConfig,
+    /// How events are pushed to merchants' servers.
+    pub push: PushSettings,
+}
+
+/// How events are pushed to merchants' servers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PushSettings {
+    /// How long a receiver has to answer, in milliseconds (WeChat: 5000).
+    pub timeout_ms: u64,
+    /// Platform seconds between attempts.
+    pub retry_delay_seconds: i64,
+    /// Attempts in all: WeChat's first try and three retries.
+    pub max_attempts: i64,
+    /// How often the worker looks for due events, in milliseconds; 0 turns the worker off
+    /// (for embedders and tests that deliver with `AppHandle::deliver_due`).
+    pub poll_interval_ms: u64,
+    /// Events delivered at once.
+    pub concurrency: usize,
+}
+
+impl Default for PushSettings {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 5000,
+            retry_delay_seconds: 5,
+            max_attempts: 4,
+            poll_interval_ms: 100,
+            concurrency: 64,
+        }
+    }
 }
 
 /// How card templates are reviewed.
@@ -115,6 +146,7 @@ impl Default for Config {
             tokens: TokenConfig::default(),
             store: StoreConfig::default(),
             review: ReviewConfig::default(),
+            push: PushSettings::default(),
         }
     }
 }
@@ -158,6 +190,11 @@ pub const KEYS: &[&str] = &[
     "store.synchronous",
     "review.mode",
     "review.delay_seconds",
+    "push.timeout_ms",
+    "push.retry_delay_seconds",
+    "push.max_attempts",
+    "push.poll_interval_ms",
+    "push.concurrency",
 ];
 
 /// A configuration problem, said so that the user knows what to change.

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod config;
 pub mod domain;
+pub mod events;
 mod http;
 mod simulator;
 pub mod store;

@@ -317,3 +317,18 @@ pub struct SimOpenCardRequest {
     #[serde(rename = "cardList")]
     pub card_list: Vec<OpenCardItem>,
 }
+
+/// `PUT /admin/v1/apps/{appid}/push`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetPushRequest {
+    /// The merchant server's URL.
+    pub url: String,
+    /// The Token that signs requests (1 to 32 letters or digits).
+    pub token: String,
+    /// The 43-character EncodingAESKey (safe and compatible modes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding_aes_key: Option<String>,
+    /// `plain`, `compatible` or `safe`.
+    pub mode: String,
+}

@@ -189,6 +189,32 @@ impl AccountService {
         .await
     }
 
+    /// Stores a Service Account's push configuration (after its URL passed the handshake).
+    ///
+    /// # Errors
+    /// Unknown app, a Mini Program, storage.
+    pub async fn set_push(
+        &self,
+        appid: String,
+        push: crate::domain::model::PushConfig,
+    ) -> Result<(), DomainError> {
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let app = tx
+                .app(&appid)?
+                .ok_or_else(|| DomainError::UnknownApp(appid.clone()))?;
+            if app.kind != AppKind::ServiceAccount {
+                return Err(DomainError::WrongAppKind {
+                    appid,
+                    needed: AppKind::ServiceAccount,
+                    actual: app.kind,
+                });
+            }
+            tx.set_push_config(&appid, &push)?;
+            Ok(())
+        })
+        .await
+    }
+
     /// A user with their openids and unionids.
     ///
     /// # Errors

@@ -183,6 +183,12 @@ pub enum DomainError {
         /// What is wrong.
         reason: String,
     },
+    /// No event has this id.
+    #[error("no event has the id {0}")]
+    UnknownEvent(i64),
+    /// The push configuration cannot be used.
+    #[error("{0}")]
+    BadPushConfig(String),
     /// The user does not hold this code.
     #[error("{0}")]
     NotHolder(String),

@@ -161,3 +161,39 @@ impl EventService {
         crate::store::read(&*self.store, move |tx: &mut dyn Tx| Ok(tx.events(&filter)?)).await
     }
 }
+
+impl EventService {
+    /// One event with its delivery attempts.
+    ///
+    /// # Errors
+    /// Unknown event, storage.
+    pub async fn event(
+        &self,
+        id: i64,
+    ) -> Result<(OutboxEvent, Vec<crate::domain::model::DeliveryAttempt>), crate::domain::DomainError>
+    {
+        crate::store::read(&*self.store, move |tx: &mut dyn Tx| {
+            let event = tx
+                .event(id)?
+                .ok_or(crate::domain::DomainError::UnknownEvent(id))?;
+            let attempts = tx.delivery_attempts(id)?;
+            Ok((event, attempts))
+        })
+        .await
+    }
+
+    /// Puts an event (delivered, dead or waiting) back in the queue with fresh attempts.
+    ///
+    /// # Errors
+    /// Unknown event, storage.
+    pub async fn redeliver(&self, id: i64, now: i64) -> Result<(), crate::domain::DomainError> {
+        crate::store::write(&*self.store, move |tx: &mut dyn Tx| {
+            if tx.requeue_event(id, now)? {
+                Ok(())
+            } else {
+                Err(crate::domain::DomainError::UnknownEvent(id))
+            }
+        })
+        .await
+    }
+}

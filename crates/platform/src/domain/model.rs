@@ -465,3 +465,48 @@ impl UserCard {
         }
     }
 }
+
+/// Where and how a Service Account's server receives pushes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushConfig {
+    /// The server URL.
+    pub url: String,
+    /// The Token that signs requests.
+    pub token: String,
+    /// The EncodingAESKey (safe and compatible modes).
+    pub encoding_aes_key: Option<String>,
+    /// `plain`, `compatible` or `safe`.
+    pub mode: String,
+}
+
+/// An outbox event claimed for delivery, with where to deliver it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueEvent {
+    /// The event.
+    pub event: OutboxEvent,
+    /// The receiving account.
+    pub app: App,
+    /// Its push configuration; `None` when none is set (the event waits).
+    pub push: Option<PushConfig>,
+}
+
+/// One delivery attempt of an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryAttempt {
+    /// The event.
+    pub event_id: i64,
+    /// 1 for the first try.
+    pub attempt: i64,
+    /// Unix seconds (platform clock).
+    pub at: i64,
+    /// Where it went.
+    pub url: String,
+    /// The HTTP status, if an answer came.
+    pub http_status: Option<i64>,
+    /// The answer's body (cut to 1 KiB).
+    pub answer: Option<String>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+    /// How long it took.
+    pub duration_ms: i64,
+}

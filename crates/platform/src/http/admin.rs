@@ -12,13 +12,19 @@ use wxcard_wire::admin::{
 
 use wxcard_wire::admin::{EventList, EventView, ReviewRequest, ReviewResponse};
 
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use wxcard_wire::admin::SetPushRequest;
+
 use crate::domain::accounts::{NewUser, UserDetails};
 use crate::domain::events::EventFilter;
+use crate::domain::model::PushConfig;
 use crate::domain::model::{App, AppKind};
 use crate::domain::DomainError;
 use crate::http::error::HttpError;
 use crate::http::extract::QueryParams;
 use crate::http::extract::WxJson;
+use crate::http::respond::json_response;
 use crate::http::respond::WxOk;
 use crate::http::AppState;
 
@@ -266,4 +272,153 @@ pub(crate) async fn list_events(
             })
             .collect(),
     }))
+}
+
+/// `PUT /admin/v1/apps/{appid}/push`: sets where a Service Account's events go, after the
+/// URL answers WeChat's handshake (a signed GET that must echo `echostr`).
+pub(crate) async fn set_push(
+    State(app): State<AppState>,
+    Path(appid): Path<String>,
+    WxJson(request): WxJson<SetPushRequest>,
+) -> Result<Response, HttpError> {
+    let mode_owned = request.mode.clone();
+    let mode = mode_owned.as_str();
+    if !["plain", "compatible", "safe"].contains(&mode) {
+        return Err(DomainError::Invalid {
+            field: "mode",
+            reason: format!("must be \"plain\", \"compatible\" or \"safe\", got {mode:?}"),
+        }
+        .into());
+    }
+    if !(request.url.starts_with("http://") || request.url.starts_with("https://")) {
+        return Err(DomainError::Invalid {
+            field: "url",
+            reason: "must be an http:// or https:// URL".into(),
+        }
+        .into());
+    }
+    if request.token.is_empty()
+        || request.token.len() > 32
+        || !request
+            .token
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric())
+    {
+        return Err(DomainError::Invalid {
+            field: "token",
+            reason: "must be 1 to 32 letters or digits, as WeChat's console requires".into(),
+        }
+        .into());
+    }
+    let target = app.accounts.app(appid.clone()).await?;
+    if mode != "plain" {
+        let key = request.encoding_aes_key.as_deref().unwrap_or_default();
+        if let Err(error) = wxcard_wire::crypto::MsgCrypt::new(&request.token, key, &target.appid) {
+            return Err(DomainError::Invalid {
+                field: "encoding_aes_key",
+                reason: format!("{mode} mode needs a 43-character EncodingAESKey: {error}"),
+            }
+            .into());
+        }
+    }
+    if let Err(detail) = handshake(&app, &request.url, &request.token).await {
+        let body = serde_json::json!({
+            "errcode": wxcard_wire::ErrCode::INVALID_URL.0,
+            "errmsg": wxcard_wire::WxError::with_hint(wxcard_wire::ErrCode::INVALID_URL, &detail).errmsg,
+            "ok": false,
+            "detail": detail,
+        });
+        return Ok(json_response(StatusCode::BAD_REQUEST, &body));
+    }
+    let push = PushConfig {
+        url: request.url.clone(),
+        token: request.token,
+        encoding_aes_key: request.encoding_aes_key,
+        mode: request.mode,
+    };
+    app.accounts.set_push(appid, push).await?;
+    Ok(WxOk(serde_json::json!({ "ok": true, "detail": format!("{} answered the handshake; events now go there in {mode} mode", request.url) })).into_response())
+}
+
+/// WeChat's URL check: GET with signature, timestamp, nonce and echostr; the answer must be
+/// the echostr and nothing else (events.md §1; the echostr is plain in every mode, crypto.md A.2).
+async fn handshake(app: &AppState, url: &str, token: &str) -> Result<(), String> {
+    let timestamp = app.clock.now().to_string();
+    let nonce = format!("{}", app.clock.now().rem_euclid(1_000_000_007));
+    let echostr = format!(
+        "{}",
+        (app.clock.now() as u64).wrapping_mul(6_364_136_223_846_793_005)
+            % 10_000_000_000_000_000_000
+    );
+    let signature = wxcard_wire::sign::server_signature(token, &timestamp, &nonce);
+    let answer = app
+        .push_http
+        .get(url)
+        .query(&[
+            ("signature", signature.as_str()),
+            ("timestamp", timestamp.as_str()),
+            ("nonce", nonce.as_str()),
+            ("echostr", echostr.as_str()),
+        ])
+        .send()
+        .await
+        .map_err(|error| {
+            if error.is_timeout() {
+                format!("{url} did not answer the handshake in time")
+            } else {
+                format!("{url} could not be reached: {}", error.without_url())
+            }
+        })?;
+    let status = answer.status();
+    let body = answer.text().await.map_err(|error| {
+        format!(
+            "the handshake answer could not be read: {}",
+            error.without_url()
+        )
+    })?;
+    if !status.is_success() {
+        return Err(format!(
+            "{url} answered the handshake with HTTP {status}; it must answer 200 with the echostr"
+        ));
+    }
+    if body != echostr {
+        let shown: String = body.chars().take(80).collect();
+        return Err(format!("{url} answered {shown:?} instead of the echostr {echostr:?}; check that its Token is the one sent here and that it echoes echostr as the whole body"));
+    }
+    Ok(())
+}
+
+/// `GET /admin/v1/events/{id}`: one event with every delivery attempt.
+pub(crate) async fn get_event(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let id = id.parse::<i64>().map_err(|_| DomainError::Invalid {
+        field: "id",
+        reason: format!("{id:?} is not an event id"),
+    })?;
+    let (event, attempts) = app.events.event(id).await?;
+    let attempts: Vec<serde_json::Value> = attempts
+        .into_iter()
+        .map(|attempt| serde_json::json!({"attempt": attempt.attempt, "at": attempt.at, "url": attempt.url, "http_status": attempt.http_status, "answer": attempt.answer, "error": attempt.error, "duration_ms": attempt.duration_ms}))
+        .collect();
+    Ok(WxOk(serde_json::json!({
+        "id": event.id, "appid": event.appid, "event": event.event, "status": event.status, "attempts": event.attempts,
+        "created_at": event.created_at, "next_attempt_at": event.next_attempt_at, "payload": event.payload, "deliveries": attempts,
+    }))
+    .into_response())
+}
+
+/// `POST /admin/v1/events/{id}/redeliver`: back in the queue, with fresh attempts.
+pub(crate) async fn redeliver_event(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let id = id.parse::<i64>().map_err(|_| DomainError::Invalid {
+        field: "id",
+        reason: format!("{id:?} is not an event id"),
+    })?;
+    app.events.redeliver(id, app.clock.now()).await?;
+    app.deliverer.notify();
+    Ok(WxOk(serde_json::json!({ "id": id, "status": "pending" })).into_response())
 }

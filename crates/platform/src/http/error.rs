@@ -55,9 +55,6 @@ pub(crate) enum HttpError {
     /// A WeChat path outside what wxcard emulates.
     #[error("wxcard does not emulate {}: {}", .0.path, .0.summary)]
     OutOfScope(&'static EndpointInfo),
-    /// An admin or simulator path that is not built yet.
-    #[error("{0} is not built yet")]
-    AdminUnbuilt(&'static str),
     /// The admin token is missing or wrong.
     #[error("send the admin token as Authorization: Bearer TOKEN (wxcard serve --admin-token)")]
     AdminAuth,
@@ -96,7 +93,8 @@ impl HttpError {
                 | DomainError::Invalid { .. }
                 | DomainError::UnknownQrCode
                 | DomainError::QrCodeExpired(_)
-                | DomainError::UnknownLandingPage(_) => ErrCode::INVALID_ARGS,
+                | DomainError::UnknownLandingPage(_)
+                | DomainError::UnknownEvent(_) => ErrCode::INVALID_ARGS,
                 DomainError::CardRule(violation) => rule_errcode(&violation.rule),
                 DomainError::UnknownCard(_) => ErrCode::INVALID_CARD_ID,
                 DomainError::CardNotUsable { .. } => ErrCode::INVALID_CARD_STATUS,
@@ -136,6 +134,7 @@ impl HttpError {
                     CodeListRule::Empty => ErrCode::EMPTY_CODE,
                     CodeListRule::Duplicate => ErrCode::DUPLICATE_CODE,
                 },
+                DomainError::BadPushConfig(_) => ErrCode::INVALID_URL,
                 DomainError::Store(_) => ErrCode::SYSTEM_BUSY,
             },
             HttpError::WrongMethod { expected, .. } => match expected {
@@ -152,9 +151,7 @@ impl HttpError {
                 }
             }
             HttpError::UnknownPath(_) => ErrCode::INVALID_URL,
-            HttpError::Unbuilt(_) | HttpError::OutOfScope(_) | HttpError::AdminUnbuilt(_) => {
-                ErrCode::API_UNAUTHORIZED
-            }
+            HttpError::Unbuilt(_) | HttpError::OutOfScope(_) => ErrCode::API_UNAUTHORIZED,
             HttpError::AdminAuth => ErrCode::INVALID_CREDENTIAL,
         }
     }
@@ -168,16 +165,15 @@ impl HttpError {
                 | DomainError::UnknownUser(_)
                 | DomainError::UnknownCard(_)
                 | DomainError::UnknownQrCode
-                | DomainError::UnknownLandingPage(_),
+                | DomainError::UnknownLandingPage(_)
+                | DomainError::UnknownEvent(_),
             )
             | HttpError::UnknownPath(_) => StatusCode::NOT_FOUND,
             HttpError::Domain(DomainError::CardNotUsable { .. }) => StatusCode::CONFLICT,
             HttpError::WrongMethod { .. } | HttpError::MethodNotAllowed { .. } => {
                 StatusCode::METHOD_NOT_ALLOWED
             }
-            HttpError::Unbuilt(_) | HttpError::OutOfScope(_) | HttpError::AdminUnbuilt(_) => {
-                StatusCode::NOT_IMPLEMENTED
-            }
+            HttpError::Unbuilt(_) | HttpError::OutOfScope(_) => StatusCode::NOT_IMPLEMENTED,
             HttpError::Domain(DomainError::Store(_)) | HttpError::Auth(AuthError::Store(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

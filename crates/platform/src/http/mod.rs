@@ -20,7 +20,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post, MethodRouter};
+use axum::routing::{any, get, post, put, MethodRouter};
 use axum::Router;
 use wxcard_wire::catalogue::{self, Scope, ALL_ENDPOINTS};
 use wxcard_wire::Method;
@@ -60,6 +60,8 @@ pub(crate) struct Services {
     pub(crate) auth: AuthService,
     pub(crate) cards: CardService,
     pub(crate) codes: CodeService,
+    pub(crate) deliverer: crate::events::Deliverer,
+    pub(crate) push_http: reqwest::Client,
     pub(crate) events: EventService,
     pub(crate) clock: Arc<Clock>,
     pub(crate) store: Arc<dyn Store>,
@@ -111,10 +113,7 @@ fn admin_routes() -> Router<AppState> {
             post(admin::create_app).get(admin::list_apps),
         )
         .route("/admin/v1/apps/{appid}", get(admin::get_app))
-        .route(
-            "/admin/v1/apps/{appid}/push",
-            any(|| async { HttpError::AdminUnbuilt("PUT /admin/v1/apps/{appid}/push") }),
-        )
+        .route("/admin/v1/apps/{appid}/push", put(admin::set_push))
         .route(
             "/admin/v1/users",
             post(admin::create_user).get(admin::list_users),
@@ -124,9 +123,10 @@ fn admin_routes() -> Router<AppState> {
         .route("/admin/v1/clock/advance", post(admin::advance_clock))
         .route("/admin/v1/cards/{card_id}/review", post(admin::review_card))
         .route("/admin/v1/events", get(admin::list_events))
+        .route("/admin/v1/events/{id}", get(admin::get_event))
         .route(
             "/admin/v1/events/{id}/redeliver",
-            any(|| async { HttpError::AdminUnbuilt("POST /admin/v1/events/{id}/redeliver") }),
+            post(admin::redeliver_event),
         )
 }
 

@@ -16,8 +16,9 @@ use tokio::sync::oneshot;
 
 use crate::domain::events::EventFilter;
 use crate::domain::model::{
-    AccessToken, App, Card, CardStatus, LandingPage, LoginCode, OpenPlatform, OutboxEvent, QrCode,
-    Ticket, TokenKind, User, UserCard, UserCardStatus,
+    AccessToken, App, Card, CardStatus, DeliveryAttempt, DueEvent, LandingPage, LoginCode,
+    OpenPlatform, OutboxEvent, PushConfig, QrCode, Ticket, TokenKind, User, UserCard,
+    UserCardStatus,
 };
 
 /// The database engines wxcard can run on. Both are named even when one is compiled out, so
@@ -228,6 +229,32 @@ pub trait Tx {
 
     /// Records a cardExt signature as used; false when it was used before.
     fn use_card_ext(&mut self, card_id: &str, signature: &str, now: i64) -> StoreResult<bool>;
+
+    /// Stores an app's push configuration.
+    fn set_push_config(&mut self, appid: &str, push: &PushConfig) -> StoreResult<()>;
+    /// An app's push configuration.
+    fn push_config(&mut self, appid: &str) -> StoreResult<Option<PushConfig>>;
+    /// Leases up to `limit` events due at `now` (pending or retrying, not leased) until
+    /// `lease_until`, oldest first, with where to deliver them.
+    fn lease_due_events(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DueEvent>>;
+    /// Records a delivery attempt and the event's new state.
+    fn finish_attempt(
+        &mut self,
+        attempt: &DeliveryAttempt,
+        status: &str,
+        next_attempt_at: i64,
+    ) -> StoreResult<()>;
+    /// Puts an event back in the queue with fresh attempts; false when there is no such event.
+    fn requeue_event(&mut self, id: i64, now: i64) -> StoreResult<bool>;
+    /// One event.
+    fn event(&mut self, id: i64) -> StoreResult<Option<OutboxEvent>>;
+    /// An event's delivery attempts, first first.
+    fn delivery_attempts(&mut self, event_id: i64) -> StoreResult<Vec<DeliveryAttempt>>;
 }
 
 /// What a finished job tells the storage thread: whether to roll its writes back, and how to

@@ -19,8 +19,9 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row}
 use super::{Engine, Job, Store, StoreError, StoreResult, Tx};
 use crate::domain::events::EventFilter;
 use crate::domain::model::{
-    AccessToken, App, AppKind, Card, CardStatus, LandingPage, LoginCode, OpenPlatform, OutboxEvent,
-    QrCode, Ticket, TicketType, TokenKind, User, UserCard, UserCardStatus,
+    AccessToken, App, AppKind, Card, CardStatus, DeliveryAttempt, DueEvent, LandingPage, LoginCode,
+    OpenPlatform, OutboxEvent, PushConfig, QrCode, Ticket, TicketType, TokenKind, User, UserCard,
+    UserCardStatus,
 };
 
 /// Migrations in order; the file names match those of `migrations/postgres/`.
@@ -36,6 +37,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0003_codes",
         include_str!("../../migrations/sqlite/0003_codes.sql"),
+    ),
+    (
+        "0004_push",
+        include_str!("../../migrations/sqlite/0004_push.sql"),
     ),
 ];
 
@@ -571,6 +576,33 @@ fn user_card_from_row(row: &Row<'_>) -> rusqlite::Result<UserCard> {
         outer_str: row.get(9)?,
         claimed_at: row.get(10)?,
         consumed_at: row.get(11)?,
+    })
+}
+
+fn push_from_row(row: &Row<'_>) -> rusqlite::Result<Option<PushConfig>> {
+    let (url, token, mode): (Option<String>, Option<String>, Option<String>) =
+        (row.get(0)?, row.get(1)?, row.get(3)?);
+    Ok(match (url, token, mode) {
+        (Some(url), Some(token), Some(mode)) => Some(PushConfig {
+            url,
+            token,
+            encoding_aes_key: row.get(2)?,
+            mode,
+        }),
+        _ => None,
+    })
+}
+
+fn outbox_from_row(row: &Row<'_>) -> rusqlite::Result<OutboxEvent> {
+    Ok(OutboxEvent {
+        id: row.get(0)?,
+        appid: row.get(1)?,
+        event: row.get(2)?,
+        payload: json_column(row, 3, "payload")?,
+        created_at: row.get(4)?,
+        status: row.get(5)?,
+        attempts: row.get(6)?,
+        next_attempt_at: row.get(7)?,
     })
 }
 
@@ -1259,6 +1291,94 @@ impl Tx for SqliteTx<'_> {
         )?;
         Ok(inserted == 1)
     }
+
+    fn set_push_config(&mut self, appid: &str, push: &PushConfig) -> StoreResult<()> {
+        self.execute(
+            "UPDATE apps SET push_url = ?2, push_token = ?3, push_aes_key = ?4, push_mode = ?5 WHERE appid = ?1",
+            params![appid, push.url, push.token, push.encoding_aes_key, push.mode],
+        )?;
+        Ok(())
+    }
+
+    fn push_config(&mut self, appid: &str) -> StoreResult<Option<PushConfig>> {
+        let found: Option<Option<PushConfig>> = self.query_one(
+            "SELECT push_url, push_token, push_aes_key, push_mode FROM apps WHERE appid = ?1",
+            [appid],
+            push_from_row,
+        )?;
+        Ok(found.flatten())
+    }
+
+    fn lease_due_events(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DueEvent>> {
+        let leased = self.query_all(
+            "UPDATE outbox SET lease_until = ?2 WHERE id IN (SELECT id FROM outbox WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ?1 \
+             AND (lease_until IS NULL OR lease_until <= ?1) ORDER BY id LIMIT ?3) \
+             RETURNING id, appid, event, payload, created_at, status, attempts, next_attempt_at",
+            params![now, lease_until, limit],
+            outbox_from_row,
+        )?;
+        let mut due = Vec::with_capacity(leased.len());
+        for event in leased {
+            let Some(app) = self.app(&event.appid)? else {
+                continue;
+            };
+            let push = self.push_config(&event.appid)?;
+            due.push(DueEvent { event, app, push });
+        }
+        due.sort_by_key(|due| due.event.id);
+        Ok(due)
+    }
+
+    fn finish_attempt(
+        &mut self,
+        attempt: &DeliveryAttempt,
+        status: &str,
+        next_attempt_at: i64,
+    ) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO delivery_attempts (event_id, attempt, at, url, http_status, answer, error, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![attempt.event_id, attempt.attempt, attempt.at, attempt.url, attempt.http_status, attempt.answer, attempt.error, attempt.duration_ms],
+        )?;
+        self.execute(
+            "UPDATE outbox SET status = ?2, attempts = ?3, next_attempt_at = ?4, lease_until = NULL, \
+             delivered_at = CASE WHEN ?2 = 'delivered' THEN ?5 ELSE delivered_at END WHERE id = ?1",
+            params![attempt.event_id, status, attempt.attempt, next_attempt_at, attempt.at],
+        )?;
+        Ok(())
+    }
+
+    fn requeue_event(&mut self, id: i64, now: i64) -> StoreResult<bool> {
+        let changed = self.execute("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?2, lease_until = NULL WHERE id = ?1", params![id, now])?;
+        Ok(changed == 1)
+    }
+
+    fn event(&mut self, id: i64) -> StoreResult<Option<OutboxEvent>> {
+        self.query_one("SELECT id, appid, event, payload, created_at, status, attempts, next_attempt_at FROM outbox WHERE id = ?1", [id], outbox_from_row)
+    }
+
+    fn delivery_attempts(&mut self, event_id: i64) -> StoreResult<Vec<DeliveryAttempt>> {
+        self.query_all(
+            "SELECT event_id, attempt, at, url, http_status, answer, error, duration_ms FROM delivery_attempts WHERE event_id = ?1 ORDER BY attempt, id",
+            [event_id],
+            |row| {
+                Ok(DeliveryAttempt {
+                    event_id: row.get(0)?,
+                    attempt: row.get(1)?,
+                    at: row.get(2)?,
+                    url: row.get(3)?,
+                    http_status: row.get(4)?,
+                    answer: row.get(5)?,
+                    error: row.get(6)?,
+                    duration_ms: row.get(7)?,
+                })
+            },
+        )
+    }
 }
 
 /// Stands in for a transaction when the storage thread could not open one, so that a job can
@@ -1328,4 +1448,11 @@ closed_tx! {
     deposited_among(card_id: &str, codes: &[String]) -> Vec<String>;
     take_deposited_code(card_id: &str) -> Option<String>;
     use_card_ext(card_id: &str, signature: &str, now: i64) -> bool;
+    set_push_config(appid: &str, push: &PushConfig) -> ();
+    push_config(appid: &str) -> Option<PushConfig>;
+    lease_due_events(now: i64, lease_until: i64, limit: u32) -> Vec<DueEvent>;
+    finish_attempt(attempt: &DeliveryAttempt, status: &str, next_attempt_at: i64) -> ();
+    requeue_event(id: i64, now: i64) -> bool;
+    event(id: i64) -> Option<OutboxEvent>;
+    delivery_attempts(event_id: i64) -> Vec<DeliveryAttempt>;
 }

@@ -125,8 +125,8 @@ async fn admin_errors_carry_a_4xx_status_and_a_wechat_shaped_body() {
         .request(Method::GET, "/admin/v1/users/user_00000000", None)
         .await;
     let (wrong_method, _, _) = app.request(Method::DELETE, "/admin/v1/apps", None).await;
-    let (unbuilt, _, unbuilt_answer) = app
-        .request(Method::POST, "/admin/v1/events/1/redeliver", None)
+    let (no_event, _, no_event_answer) = app
+        .request(Method::POST, "/admin/v1/events/999/redeliver", None)
         .await;
     let (unknown_platform, _, _) = app
         .request(
@@ -147,13 +147,13 @@ async fn admin_errors_carry_a_4xx_status_and_a_wechat_shaped_body() {
     assert_eq!(missing, 404);
     assert_eq!(errcode(&missing_answer), 46004);
     assert_eq!(wrong_method, 405);
-    assert_eq!(unbuilt, 501);
+    assert_eq!(no_event, 404);
     assert!(
-        unbuilt_answer["errmsg"]
+        no_event_answer["errmsg"]
             .as_str()
             .unwrap()
-            .contains("not built"),
-        "{unbuilt_answer}"
+            .contains("no event has the id 999"),
+        "{no_event_answer}"
     );
     assert_eq!(unknown_platform, 400);
 }

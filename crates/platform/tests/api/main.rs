@@ -7,3 +7,4 @@ mod card;
 mod code;
 mod errors;
 mod helpers;
+mod push;
