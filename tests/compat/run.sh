@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Wire-compatibility proof: run two third-party WeChat clients (wechatpy for
-# Python, wechat-api for Node) against a freshly started wxcard server.
+# Wire-compatibility proof: run third-party WeChat libraries (wechatpy for
+# Python; wechat-api and the `wechat` middleware for Node) against a freshly
+# started wxcard server. The push tests start their own developer servers on
+# 127.0.0.1 and let wxcard push card events to them.
 #
 # Usage (from the repository root):
 #   bash tests/compat/run.sh target/debug/wxcard
 #
 # Needs python3 (with the venv module), node >= 20 and npm. Installs the
 # pinned clients into tests/compat/.venv and tests/compat/node/node_modules.
-# Exits non-zero if the server does not start or if either suite fails.
+# Exits non-zero if the server does not start or if any suite fails.
 
 set -uo pipefail
 
@@ -48,7 +50,7 @@ fi
 step "npm ci (tests/compat/node)"
 (cd tests/compat/node && npm ci --no-audit --no-fund --loglevel=error) \
     || { echo "run.sh: npm ci failed" >&2; exit 2; }
-node -e 'console.log("wechat-api", require("./tests/compat/node/node_modules/wechat-api/package.json").version)'
+node -e 'for (const name of ["wechat-api", "wechat"]) console.log(name, require("./tests/compat/node/node_modules/" + name + "/package.json").version)'
 
 # --- Server ---------------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/wxcard-compat.XXXXXX") || exit 2
@@ -105,18 +107,24 @@ step "wechatpy 1.8.18: pytest -q tests/compat/python"
 PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/compat/python
 py_status=$?
 
-step "wechat-api 1.35.1: node --test tests/compat/node/test_wechat_api.js"
 # Node 20 only picks up *.test.js / test-*.js / *_test.js when given a folder,
-# so the test file is named explicitly.
+# so each test file is named explicitly. They run one after the other, not in
+# one `node --test` (which runs files in parallel): some tests move the
+# platform clock, which would expire another file's tokens mid-test.
+step "wechat-api 1.35.1: node --test tests/compat/node/test_wechat_api.js"
 node --test tests/compat/node/test_wechat_api.js
 node_status=$?
+
+step "wechat 2.1.0 (developer server): node --test tests/compat/node/test_wechat_push.js"
+node --test tests/compat/node/test_wechat_push.js
+push_status=$?
 
 server_status=0
 if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "run.sh: the server exited during the tests" >&2
     server_status=1
 fi
-if [ $py_status -ne 0 ] || [ $node_status -ne 0 ] || [ $server_status -ne 0 ]; then
+if [ $py_status -ne 0 ] || [ $node_status -ne 0 ] || [ $push_status -ne 0 ] || [ $server_status -ne 0 ]; then
     if [ -s "$work/server.err" ]; then
         echo "--- server stderr (last 40 lines)" >&2
         tail -n 40 "$work/server.err" >&2
@@ -126,8 +134,9 @@ fi
 step "summary"
 echo "wechatpy   (pytest):      $([ $py_status -eq 0 ] && echo ok || echo "FAILED (exit $py_status)")"
 echo "wechat-api (node --test): $([ $node_status -eq 0 ] && echo ok || echo "FAILED (exit $node_status)")"
+echo "wechat     (node --test): $([ $push_status -eq 0 ] && echo ok || echo "FAILED (exit $push_status)")"
 
-if [ $py_status -ne 0 ] || [ $node_status -ne 0 ] || [ $server_status -ne 0 ]; then
+if [ $py_status -ne 0 ] || [ $node_status -ne 0 ] || [ $push_status -ne 0 ] || [ $server_status -ne 0 ]; then
     exit 1
 fi
 exit 0

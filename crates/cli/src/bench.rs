@@ -3,8 +3,8 @@
 //! authenticated trivial call (`GET /card/getcolors`) next to `GET /healthz` in the same run,
 //! so the ratio shows what authentication and the API layer cost.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -33,6 +33,12 @@ pub(crate) struct BenchArgs {
     /// How many codes the deposit scenario imports (100 per call)
     #[arg(long, default_value_t = 1_000_000)]
     deposit_codes: u64,
+    /// How many events each push scenario delivers
+    #[arg(long, default_value_t = 20_000)]
+    events: u64,
+    /// Which scenarios: `all`, `http` (the API calls) or `events` (pushes only)
+    #[arg(default_value = "all", value_parser = ["all", "http", "events"])]
+    scenario: String,
 }
 
 /// Targets from the foundation issue; printed next to the measurements, never enforced.
@@ -93,13 +99,73 @@ fn measure(args: &BenchArgs, scratch: &Path) -> anyhow::Result<()> {
     std::thread::sleep(Duration::from_millis(200));
     let idle_rss = rss_kib(server.child.id());
 
-    let token = given_a_token(server.addr)?;
-    let card_id = given_a_card(server.addr, &token)?;
-    let shop = given_a_shop(server.addr)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let duration = Duration::from_secs(args.duration.max(1));
+    println!();
+    println!(
+        "startup to first answer  {:>8.1} ms (median of {})   target <= {} ms   {}",
+        ms(startup),
+        startups.len(),
+        STARTUP_TARGET.as_millis(),
+        verdict(startup <= STARTUP_TARGET)
+    );
+    match idle_rss {
+        Some(kib) => println!(
+            "idle RSS                 {:>8.1} MiB                target <= {} MiB   {}",
+            kib as f64 / 1024.0,
+            RSS_TARGET_KIB / 1024,
+            verdict(kib <= RSS_TARGET_KIB)
+        ),
+        None => println!("idle RSS                 unknown (no /proc on this system)"),
+    }
+    let mut failed = 0;
+    if args.scenario != "events" {
+        failed += http_scenarios(args, &server, &runtime, duration)?;
+    }
+    if args.scenario != "http" {
+        println!();
+        println!(
+            "{:<28} {:>10} {:>9}   target",
+            "events pushed", "events/s", "seconds"
+        );
+        for mode in ["plain", "safe"] {
+            let run = runtime.block_on(crate::bench_events::measure(
+                server.addr,
+                args.events,
+                mode,
+                BENCH_CARD,
+            ))?;
+            println!(
+                "{:<28} {:>10.0} {:>8.2}s   >= {:.0}/s  {}",
+                format!("{} events, {} mode", run.events, run.mode),
+                run.per_second(),
+                run.elapsed.as_secs_f64(),
+                crate::bench_events::EVENTS_TARGET,
+                verdict(run.per_second() >= crate::bench_events::EVENTS_TARGET)
+            );
+        }
+    }
+    if let Some(kib) = rss_kib(server.child.id()) {
+        println!("RSS after load           {:>8.1} MiB", kib as f64 / 1024.0);
+    }
+    if failed > 0 {
+        bail!("{failed} requests failed during the load; the figures above are not trustworthy");
+    }
+    Ok(())
+}
+
+/// The API calls, each next to /healthz; returns how many requests failed.
+fn http_scenarios(
+    args: &BenchArgs,
+    server: &Server,
+    runtime: &tokio::runtime::Runtime,
+    duration: Duration,
+) -> anyhow::Result<u64> {
+    let token = given_a_token(server.addr)?;
+    let card_id = given_a_card(server.addr, &token)?;
+    let shop = given_a_shop(server.addr)?;
     let claim_shop = shop.clone();
     let consume_shop = shop.clone();
     let claimed = Arc::new(AtomicU64::new(0));
@@ -222,28 +288,6 @@ fn measure(args: &BenchArgs, scratch: &Path) -> anyhow::Result<()> {
         results.push(result);
     }
     let deposit = runtime.block_on(deposit_codes(server.addr, &shop, args.deposit_codes))?;
-    let loaded_rss = rss_kib(server.child.id());
-
-    println!();
-    println!(
-        "startup to first answer  {:>8.1} ms (median of {})   target <= {} ms   {}",
-        ms(startup),
-        startups.len(),
-        STARTUP_TARGET.as_millis(),
-        verdict(startup <= STARTUP_TARGET)
-    );
-    match idle_rss {
-        Some(kib) => println!(
-            "idle RSS                 {:>8.1} MiB                target <= {} MiB   {}",
-            kib as f64 / 1024.0,
-            RSS_TARGET_KIB / 1024,
-            verdict(kib <= RSS_TARGET_KIB)
-        ),
-        None => println!("idle RSS                 unknown (no /proc on this system)"),
-    }
-    if let Some(kib) = loaded_rss {
-        println!("RSS after load           {:>8.1} MiB", kib as f64 / 1024.0);
-    }
     println!();
     println!(
         "{:<28} {:>10} {:>9} {:>9} {:>7} {:>9}   target",
@@ -284,13 +328,7 @@ fn measure(args: &BenchArgs, scratch: &Path) -> anyhow::Result<()> {
             "  (the target is for 1,000,000 codes; run with --deposit-codes 1000000 to check it)"
         );
     }
-    if failed + deposit.errors > 0 {
-        bail!(
-            "{} requests failed during the load; the figures above are not trustworthy",
-            failed + deposit.errors
-        );
-    }
-    Ok(())
+    Ok(failed + deposit.errors)
 }
 
 /// A Service Account and a Mini Program on one open platform account, a custom-code card
@@ -587,21 +625,7 @@ fn http(
     path: &str,
     body: Option<&str>,
 ) -> anyhow::Result<(u16, String)> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let body = body.unwrap_or_default();
-    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len())?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let status = response
-        .get(9..12)
-        .and_then(|code| code.parse().ok())
-        .context("malformed status line")?;
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
+    crate::client::Server::new(&addr.to_string(), None)?.request(method, path, body)
 }
 
 /// Resident memory of a process, from /proc.

@@ -2,7 +2,10 @@
 //! `routes` prints the route table, `bench` measures the server.
 
 mod bench;
+mod bench_events;
+mod client;
 mod demo;
+mod events;
 mod loadgen;
 mod serve;
 
@@ -31,6 +34,8 @@ enum Command {
     Routes(RoutesArgs),
     /// Measure startup time, idle memory and HTTP throughput of `wxcard serve` on this machine.
     Bench(bench::BenchArgs),
+    /// Follow the pushes a running wxcard sends (`tail`), or send one again (`redeliver ID`).
+    Events(events::EventsArgs),
 }
 
 /// Options shared by `serve` and `demo`.
@@ -100,6 +105,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Bench(args) => bench::run(&args),
+        Command::Events(args) => events::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -299,17 +299,16 @@ impl Deliverer {
             }
         };
         let accepted = http_status.is_some_and(|status| (200..300).contains(&status))
-            && answer
-                .as_deref()
-                .is_some_and(|answer| answer.trim().is_empty() || answer.trim() == "success");
+            && answer.as_deref().is_some_and(accepts);
         let error = match (&error, accepted, http_status) {
             (Some(_), _, _) | (None, true, _) => error,
             (None, false, Some(status)) if !(200..300).contains(&status) => {
                 Some(format!("the receiver answered HTTP {status}"))
             }
-            (None, false, _) => {
-                Some("the receiver answered neither `success` nor an empty body".to_owned())
-            }
+            (None, false, _) => Some(
+                "the receiver answered neither `success`, an empty body, nor a reply message"
+                    .to_owned(),
+            ),
         };
         let (status, next) = if accepted {
             ("delivered", now)
@@ -410,6 +409,16 @@ impl Deliverer {
     }
 }
 
+/// Whether an answer ends a push: `success`, an empty body, or a passive reply message.
+///
+/// Compat: events.md §2 — a reply XML (plain, or the encrypted envelope in safe mode) is
+/// allowed for events, and node's `wechat` middleware sends one; WeChat re-sends only pushes
+/// that got no proper answer.
+fn accepts(answer: &str) -> bool {
+    let answer = answer.trim();
+    answer.is_empty() || answer == "success" || answer.starts_with("<xml")
+}
+
 enum Outcome {
     Delivered,
     Retrying,
@@ -444,7 +453,22 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 
 /// A push's `nonce`: ten digits, as WeChat sends.
 fn nonce() -> String {
-    random_bytes::<10>()
+    random_digits(10)
+}
+
+/// `n` random decimal digits (push nonces and the handshake's echostr).
+#[must_use]
+pub fn random_digits(n: usize) -> String {
+    let mut bytes = vec![0_u8; n];
+    if getrandom::getrandom(&mut bytes).is_err() {
+        bytes = random_bytes::<32>()
+            .iter()
+            .cycle()
+            .take(n)
+            .copied()
+            .collect();
+    }
+    bytes
         .iter()
         .map(|byte| char::from(b'0' + byte % 10))
         .collect()
@@ -478,4 +502,29 @@ async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> V
     })
     .await;
     outputs.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_an_empty_body_or_a_reply_message_end_a_push_and_anything_else_does_not() {
+        assert!(accepts("success"));
+        assert!(accepts("  \n"));
+        assert!(accepts(
+            "<xml><ToUserName><![CDATA[o]]></ToUserName><MsgType><![CDATA[text]]></MsgType></xml>"
+        ));
+        assert!(!accepts("ok"));
+        assert!(!accepts("<html>500</html>"));
+    }
+
+    #[test]
+    fn random_digits_are_digits_and_differ() {
+        let (first, second) = (random_digits(19), random_digits(19));
+
+        assert_eq!(first.len(), 19);
+        assert!(first.bytes().all(|byte| byte.is_ascii_digit()));
+        assert_ne!(first, second);
+    }
 }

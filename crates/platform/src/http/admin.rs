@@ -344,12 +344,8 @@ pub(crate) async fn set_push(
 /// the echostr and nothing else (events.md §1; the echostr is plain in every mode, crypto.md A.2).
 async fn handshake(app: &AppState, url: &str, token: &str) -> Result<(), String> {
     let timestamp = app.clock.now().to_string();
-    let nonce = format!("{}", app.clock.now().rem_euclid(1_000_000_007));
-    let echostr = format!(
-        "{}",
-        (app.clock.now() as u64).wrapping_mul(6_364_136_223_846_793_005)
-            % 10_000_000_000_000_000_000
-    );
+    let nonce = crate::events::random_digits(10);
+    let echostr = crate::events::random_digits(19);
     let signature = wxcard_wire::sign::server_signature(token, &timestamp, &nonce);
     let answer = app
         .push_http

@@ -234,8 +234,9 @@ pub trait Tx {
     fn set_push_config(&mut self, appid: &str, push: &PushConfig) -> StoreResult<()>;
     /// An app's push configuration.
     fn push_config(&mut self, appid: &str) -> StoreResult<Option<PushConfig>>;
-    /// Leases up to `limit` events due at `now` (pending or retrying, not leased) until
-    /// `lease_until`, oldest first, with where to deliver them.
+    /// Leases up to `limit` events due at `now` (pending or retrying, not leased) of accounts
+    /// that have a push URL, until `lease_until`, oldest first, with where to deliver them.
+    /// Events of accounts without one wait, without holding up the others.
     fn lease_due_events(
         &mut self,
         now: i64,

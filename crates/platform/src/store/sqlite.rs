@@ -1317,7 +1317,7 @@ impl Tx for SqliteTx<'_> {
     ) -> StoreResult<Vec<DueEvent>> {
         let leased = self.query_all(
             "UPDATE outbox SET lease_until = ?2 WHERE id IN (SELECT id FROM outbox WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ?1 \
-             AND (lease_until IS NULL OR lease_until <= ?1) ORDER BY id LIMIT ?3) \
+             AND (lease_until IS NULL OR lease_until <= ?1) AND appid IN (SELECT appid FROM apps WHERE push_url IS NOT NULL) ORDER BY id LIMIT ?3) \
              RETURNING id, appid, event, payload, created_at, status, attempts, next_attempt_at",
             params![now, lease_until, limit],
             outbox_from_row,

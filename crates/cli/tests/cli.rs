@@ -1,0 +1,225 @@
+//! The `wxcard` binary end to end: a crash during event delivery loses nothing.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A merchant server that echoes the handshake and records every push, answering each after
+/// a short delay so that deliveries are in flight when the platform is killed.
+struct Receiver {
+    url: String,
+    bodies: Arc<Mutex<Vec<String>>>,
+}
+
+impl Receiver {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/wechat", listener.local_addr().unwrap());
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&bodies);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let recorded = Arc::clone(&recorded);
+                std::thread::spawn(move || serve_connection(stream, &recorded));
+            }
+        });
+        Self { url, bodies }
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.bodies.lock().unwrap().clone()
+    }
+}
+
+/// Serves keep-alive HTTP/1.1 requests on one connection until it closes.
+fn serve_connection(stream: TcpStream, recorded: &Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header == "\r\n" {
+                break;
+            }
+            if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let answer = if request_line.starts_with("GET") {
+            // The handshake: echo echostr.
+            request_line
+                .split(['?', '&', ' '])
+                .find_map(|part| part.strip_prefix("echostr="))
+                .unwrap_or_default()
+                .to_owned()
+        } else {
+            recorded
+                .lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).into_owned());
+            std::thread::sleep(Duration::from_millis(200));
+            "success".to_owned()
+        };
+        let response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{answer}",
+            answer.len()
+        );
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+struct Platform {
+    child: Child,
+    base: String,
+}
+
+impl Platform {
+    fn start(db: &PathBuf) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wxcard"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--log", "warn", "--db"])
+            .arg(db)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("the first line names the address")
+            .to_owned();
+        Self { child, base }
+    }
+
+    fn call(&self, method: &str, path: &str, body: &serde_json::Value) -> serde_json::Value {
+        let host = self.base.strip_prefix("http://").unwrap();
+        let mut stream = TcpStream::connect(host).unwrap();
+        let body = if method == "GET" {
+            String::new()
+        } else {
+            body.to_string()
+        };
+        write!(stream, "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let json = response.split_once("\r\n\r\n").unwrap().1;
+        serde_json::from_str(json).unwrap_or_else(|_| panic!("{path} answered {response}"))
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `condition` until it holds or `limit` passes (another process does the work).
+fn wait_until(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !condition() {
+        assert!(started.elapsed() < limit, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+#[test]
+fn a_platform_killed_during_delivery_delivers_every_event_after_restart() {
+    let dir = std::env::temp_dir().join(format!("wxcard-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("crash.db");
+    let receiver = Receiver::start();
+    let first = Platform::start(&db);
+    let app = first.call(
+        "POST",
+        "/admin/v1/apps",
+        &serde_json::json!({"kind": "service_account", "name": "crash"}),
+    );
+    let appid = app["appid"].as_str().unwrap().to_owned();
+    let push = first.call(
+        "PUT",
+        &format!("/admin/v1/apps/{appid}/push"),
+        &serde_json::json!({"url": receiver.url, "token": "crashtoken", "mode": "plain"}),
+    );
+    assert_eq!(push["ok"], true, "{push}");
+    let token = first.call(
+        "GET",
+        &format!(
+            "/cgi-bin/token?grant_type=client_credential&appid={appid}&secret={}",
+            app["secret"].as_str().unwrap()
+        ),
+        &serde_json::Value::Null,
+    )["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let card = serde_json::json!({"card": {"card_type": "GIFT", "gift": {"base_info": {"logo_url": "http://mmbiz.qpic.cn/l/0", "code_type": "CODE_TYPE_TEXT", "brand_name": "b", "title": "t", "color": "Color010", "notice": "n", "description": "d", "sku": {"quantity": 1}, "date_info": {"type": "DATE_TYPE_FIX_TERM", "fixed_term": 3}}, "gift": "g"}}});
+    let mut card_ids = HashSet::new();
+    for _ in 0..100 {
+        let created = first.call("POST", &format!("/card/create?access_token={token}"), &card);
+        card_ids.insert(created["card_id"].as_str().unwrap().to_owned());
+    }
+
+    wait_until(Duration::from_secs(20), "the first pushes", || {
+        !receiver.bodies().is_empty()
+    });
+    drop(first); // SIGKILL, with deliveries in flight.
+    let delivered_before = receiver.bodies().len();
+    let second = Platform::start(&db);
+    // Rows leased by the killed process become due when their lease ends, in platform time.
+    second.call(
+        "POST",
+        "/admin/v1/clock/advance",
+        &serde_json::json!({"seconds": 120}),
+    );
+    wait_until(Duration::from_secs(30), "every event delivered", || {
+        let delivered = second.call(
+            "GET",
+            &format!("/admin/v1/events?appid={appid}&status=delivered&limit=1000"),
+            &serde_json::Value::Null,
+        );
+        delivered["events"].as_array().map_or(0, Vec::len) == card_ids.len()
+    });
+
+    let received: HashSet<String> = receiver
+        .bodies()
+        .iter()
+        .filter_map(|body| {
+            card_ids
+                .iter()
+                .find(|card_id| body.contains(card_id.as_str()))
+                .cloned()
+        })
+        .collect();
+    assert!(
+        delivered_before < card_ids.len(),
+        "the kill came before every push was out ({delivered_before} were)"
+    );
+    assert_eq!(
+        received, card_ids,
+        "every card_pass_check reached the receiver at least once"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
