@@ -14,3 +14,7 @@ CREATE TABLE delivery_attempts (
     duration_ms INTEGER NOT NULL
 );
 CREATE INDEX delivery_attempts_by_event ON delivery_attempts (event_id, attempt);
+
+-- The worker looks for due events account by account, among accounts that have a push URL,
+-- so that a backlog of another account's undeliverable events costs nothing.
+CREATE INDEX outbox_due_by_app ON outbox (appid, status, id);

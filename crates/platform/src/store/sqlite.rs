@@ -1315,13 +1315,33 @@ impl Tx for SqliteTx<'_> {
         lease_until: i64,
         limit: u32,
     ) -> StoreResult<Vec<DueEvent>> {
-        let leased = self.query_all(
-            "UPDATE outbox SET lease_until = ?2 WHERE id IN (SELECT id FROM outbox WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ?1 \
-             AND (lease_until IS NULL OR lease_until <= ?1) AND appid IN (SELECT appid FROM apps WHERE push_url IS NOT NULL) ORDER BY id LIMIT ?3) \
-             RETURNING id, appid, event, payload, created_at, status, attempts, next_attempt_at",
-            params![now, lease_until, limit],
-            outbox_from_row,
+        // Account by account and state by state, each in id order on `outbox_due_by_app`:
+        // another account's backlog of undeliverable events is never walked.
+        let pushing: Vec<String> = self.query_all(
+            "SELECT appid FROM apps WHERE push_url IS NOT NULL",
+            [],
+            |row| row.get(0),
         )?;
+        let mut candidates: Vec<i64> = Vec::new();
+        for appid in &pushing {
+            for status in ["pending", "retrying"] {
+                candidates.extend(self.query_all(
+                    "SELECT id FROM outbox INDEXED BY outbox_due_by_app WHERE appid = ?1 AND status = ?2 AND next_attempt_at <= ?3 AND (lease_until IS NULL OR lease_until <= ?3) ORDER BY id LIMIT ?4",
+                    params![appid, status, now, limit],
+                    |row| row.get::<_, i64>(0),
+                )?);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let mut leased = Vec::with_capacity(candidates.len());
+        for id in candidates {
+            leased.extend(self.query_one(
+                "UPDATE outbox SET lease_until = ?2 WHERE id = ?1 RETURNING id, appid, event, payload, created_at, status, attempts, next_attempt_at",
+                params![id, lease_until],
+                outbox_from_row,
+            )?);
+        }
         let mut due = Vec::with_capacity(leased.len());
         for event in leased {
             let Some(app) = self.app(&event.appid)? else {

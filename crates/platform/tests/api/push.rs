@@ -334,3 +334,21 @@ async fn events_of_an_account_without_a_push_url_wait_for_one() {
     assert_eq!(listed["events"][0]["status"], "pending");
     assert_eq!(errcode(&listed), 0);
 }
+
+#[tokio::test]
+async fn a_backlog_of_an_account_without_a_push_url_does_not_hold_up_another_accounts_pushes() {
+    let app = spawn_app_with(short_timeout).await;
+    let silent = app.given_a_service_account().await;
+    let silent_token = app.given_a_token(&silent).await;
+    for _ in 0..100 {
+        app.given_an_event(&silent_token).await;
+    }
+    let receiver = Receiver::start(Reply::Success).await;
+    let (_, token) = app.given_a_pushing_account(&receiver, "plain").await;
+    let card_id = app.given_an_event(&token).await;
+
+    let report = app.handle.deliver_due().await.unwrap();
+
+    assert_eq!(report.delivered, 1, "{report:?}");
+    assert!(receiver.pushes()[0].1.contains(&card_id));
+}
