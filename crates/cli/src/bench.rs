@@ -399,16 +399,7 @@ fn given_a_shop(addr: SocketAddr) -> anyhow::Result<Shop> {
         service_account["appid"].as_str().unwrap_or_default(),
         service_account["secret"].as_str().unwrap_or_default(),
     );
-    let (_, body) = http(
-        addr,
-        "GET",
-        &format!("/cgi-bin/token?grant_type=client_credential&appid={appid}&secret={secret}"),
-        None,
-    )?;
-    let token = serde_json::from_str::<serde_json::Value>(&body)?["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let token = crate::client::Server::new(&addr.to_string(), None)?.access_token(appid, secret)?;
     let (_, body) = http(
         addr,
         "GET",
@@ -605,17 +596,7 @@ fn given_a_token(addr: SocketAddr) -> anyhow::Result<String> {
         app["appid"].as_str().unwrap_or_default(),
         app["secret"].as_str().unwrap_or_default(),
     );
-    let (_, body) = http(
-        addr,
-        "GET",
-        &format!("/cgi-bin/token?grant_type=client_credential&appid={appid}&secret={secret}"),
-        None,
-    )?;
-    let token: serde_json::Value = serde_json::from_str(&body)?;
-    token["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .with_context(|| format!("no token in {body}"))
+    crate::client::Server::new(&addr.to_string(), None)?.access_token(appid, secret)
 }
 
 /// One request on its own connection; returns (status, body).

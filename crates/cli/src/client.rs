@@ -97,4 +97,17 @@ impl Server {
         }
         Ok(value)
     }
+
+    /// An app's access_token from `/cgi-bin/token`.
+    pub(crate) fn access_token(&self, appid: &str, secret: &str) -> anyhow::Result<String> {
+        let token = self.json(
+            "GET",
+            &format!("/cgi-bin/token?grant_type=client_credential&appid={appid}&secret={secret}"),
+            None,
+        )?;
+        token["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("no access_token in {token}"))
+    }
 }
