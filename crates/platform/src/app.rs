@@ -75,6 +75,7 @@ pub struct App {
 #[derive(Debug, Clone)]
 pub struct AppHandle {
     shutdown: Arc<watch::Sender<bool>>,
+    codes: CodeService,
     deliverer: Deliverer,
     poll_interval: std::time::Duration,
     cards: CardService,
@@ -142,7 +143,7 @@ impl App {
             accounts: accounts.clone(),
             auth: auth.clone(),
             cards: cards.clone(),
-            codes,
+            codes: codes.clone(),
             deliverer: deliverer.clone(),
             push_http,
             events: EventService::new(Arc::clone(&store)),
@@ -164,6 +165,7 @@ impl App {
         let (sender, shutdown) = watch::channel(false);
         let handle = AppHandle {
             shutdown: Arc::new(sender),
+            codes,
             deliverer,
             poll_interval: std::time::Duration::from_millis(config.push.poll_interval_ms),
             cards,
@@ -199,11 +201,11 @@ impl App {
     /// When accepting connections fails for good.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let mut shutdown = self.shutdown;
-        let sweeper = self
-            .handle
-            .cards
-            .has_timed_work()
-            .then(|| tokio::spawn(sweep_due_work(self.handle.cards.clone(), shutdown.clone())));
+        let sweeper = tokio::spawn(sweep_due_work(
+            self.handle.cards.clone(),
+            self.handle.codes.clone(),
+            shutdown.clone(),
+        ));
         // A poll interval of 0 turns the worker off: the embedder delivers with `deliver_due`.
         let worker = (!self.handle.poll_interval.is_zero()).then(|| {
             tokio::spawn(
@@ -223,9 +225,7 @@ impl App {
         if let Some(worker) = worker {
             worker.abort();
         }
-        if let Some(sweeper) = sweeper {
-            sweeper.abort();
-        }
+        sweeper.abort();
         Ok(())
     }
 }
@@ -319,9 +319,14 @@ fn open_store(config: &Config) -> Result<Arc<dyn Store>, BuildError> {
     Ok(store)
 }
 
-/// Once a second, does the work that falls due with time (delayed card reviews). Tests do not
+/// Once a second, does the work that falls due with time (delayed card reviews, gifts not
+/// accepted in time). Tests do not
 /// wait for it: advancing the clock through the admin API does the same work at once.
-async fn sweep_due_work(cards: CardService, mut shutdown: watch::Receiver<bool>) {
+async fn sweep_due_work(
+    cards: CardService,
+    codes: CodeService,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -329,6 +334,9 @@ async fn sweep_due_work(cards: CardService, mut shutdown: watch::Receiver<bool>)
             _ = ticks.tick() => {
                 if let Err(error) = cards.settle_due_reviews().await {
                     tracing::warn!("could not settle due reviews: {error}");
+                }
+                if let Err(error) = codes.settle_gift_timeouts().await {
+                    tracing::warn!("could not return timed-out gifts: {error}");
                 }
             }
             changed = shutdown.changed() => {

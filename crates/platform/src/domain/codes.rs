@@ -161,6 +161,8 @@ impl CodeService {
                 outer_str: claim.outer_str,
                 outer_id: claim.outer_id,
                 is_give_by_friend: false,
+                friend_openid: None,
+                old_code: None,
             }
             .record(tx, &owner.appid, now)?;
             Ok(UserCard { id, ..user_card })
@@ -525,6 +527,183 @@ impl CodeService {
                 .record(tx, &user_card.appid, now)?;
             }
             Ok((user_card, card))
+        })
+        .await
+    }
+}
+
+/// How long a gift waits for its receiver (codes.md §1: 24 h in the gift-card doc).
+pub const GIFT_LIFETIME: i64 = 24 * 3600;
+
+impl CodeService {
+    /// The user gifts a code: it is `GIFTING` until a friend accepts it or 24 h pass.
+    ///
+    /// # Errors
+    /// The user does not hold it, it is not usable, the card may not be gifted, storage.
+    pub async fn gift(
+        &self,
+        user_id: &str,
+        card_id: &str,
+        code: &str,
+    ) -> Result<String, DomainError> {
+        let (now, ids) = (self.clock.now(), self.ids.clone());
+        let (user_id, card_id, code) = (user_id.to_owned(), card_id.to_owned(), code.to_owned());
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let (user_card, card) = held(tx, &user_id, &card_id, &code)?;
+            usable(user_card.status_at(now))?;
+            let giftable = card
+                .document_value()?
+                .pointer("/base_info/can_give_friend")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            if !giftable {
+                return Err(DomainError::CardFunctionNotSupported(format!(
+                    "card {card_id} has can_give_friend false"
+                )));
+            }
+            let seq = IdGen::next(tx, "gift")?;
+            let gift_id = format!("gift_{}", ids.hex("gift", &seq, 12));
+            tx.insert_gift(&crate::domain::model::Gift {
+                gift_id: gift_id.clone(),
+                user_card_id: user_card.id,
+                from_user_id: user_id,
+                status: "pending".into(),
+                created_at: now,
+                expires_at: now + GIFT_LIFETIME,
+                to_user_id: None,
+            })?;
+            tx.set_user_card_status(user_card.id, UserCardStatus::Gifting, None)?;
+            DomainEvent::UserGiftingCard {
+                card_id: user_card.card_id,
+                code: user_card.code,
+                openid: user_card.openid,
+                friend_openid: None,
+                is_return_back: false,
+            }
+            .record(tx, &user_card.appid, now)?;
+            Ok(gift_id)
+        })
+        .await
+    }
+
+    /// A friend accepts a gift: a system code changes for safety (the giver's becomes
+    /// `GIFT_SUCC`), a custom or deposited code moves as it is; the friend's `user_get_card`
+    /// names the giver and the old code.
+    ///
+    /// # Errors
+    /// Unknown or settled gift, the giver accepting their own gift, storage.
+    pub async fn accept_gift(&self, gift_id: &str, user_id: &str) -> Result<UserCard, DomainError> {
+        let (now, ids) = (self.clock.now(), self.ids.clone());
+        let (gift_id, user_id) = (gift_id.to_owned(), user_id.to_owned());
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let gift = tx
+                .gift(&gift_id)?
+                .ok_or_else(|| DomainError::NotHolder(format!("no gift has the id {gift_id:?}")))?;
+            if gift.status != "pending" || now >= gift.expires_at {
+                return Err(DomainError::CodeNotUsable {
+                    status: UserCardStatus::GiftTimeout,
+                    why: "the gift was accepted already or timed out",
+                });
+            }
+            if gift.from_user_id == user_id {
+                return Err(DomainError::NotHolder(
+                    "the giver cannot accept their own gift".into(),
+                ));
+            }
+            let given = tx
+                .user_card(gift.user_card_id)?
+                .ok_or_else(|| DomainError::UnknownCode(gift.user_card_id.to_string()))?;
+            let card = tx
+                .card(&given.card_id)?
+                .ok_or_else(|| DomainError::UnknownCard(given.card_id.clone()))?;
+            if tx.user(&user_id)?.is_none() {
+                return Err(DomainError::UnknownUser(user_id));
+            }
+            let openid = openid_in(tx, &user_id, &given.appid)?;
+            let received = if card.code_mode == "system" {
+                tx.set_user_card_status(given.id, UserCardStatus::GiftSucc, None)?;
+                let code = allocate_code(tx, &ids, &card, None)?;
+                let fresh = UserCard {
+                    id: 0,
+                    code,
+                    user_id: user_id.clone(),
+                    openid: openid.clone(),
+                    status: UserCardStatus::Normal,
+                    claimed_at: now,
+                    consumed_at: None,
+                    ..given.clone()
+                };
+                let id = tx.insert_user_card(&fresh)?;
+                UserCard { id, ..fresh }
+            } else {
+                tx.move_user_card(given.id, &user_id, &openid)?;
+                UserCard {
+                    user_id: user_id.clone(),
+                    openid: openid.clone(),
+                    status: UserCardStatus::Normal,
+                    ..given.clone()
+                }
+            };
+            tx.set_gift_status(&gift_id, "accepted", Some(&user_id))?;
+            let owner = tx
+                .app(&given.appid)?
+                .ok_or_else(|| DomainError::UnknownApp(given.appid.clone()))?;
+            let union_id = match &owner.open_platform_id {
+                Some(open_platform) => tx
+                    .unionids_of_user(&user_id)?
+                    .into_iter()
+                    .find_map(|(id, unionid)| (id == *open_platform).then_some(unionid)),
+                None => None,
+            };
+            DomainEvent::UserGetCard {
+                card_id: received.card_id.clone(),
+                code: received.code.clone(),
+                openid,
+                union_id,
+                outer_str: None,
+                outer_id: None,
+                is_give_by_friend: true,
+                friend_openid: Some(given.openid.clone()),
+                old_code: Some(given.code.clone()),
+            }
+            .record(tx, &given.appid, now)?;
+            Ok(received)
+        })
+        .await
+    }
+
+    /// Returns every gift not accepted in time to its giver (`user_gifting_card` with
+    /// IsReturnBack); returns how many.
+    ///
+    /// # Errors
+    /// Storage.
+    pub async fn settle_gift_timeouts(&self) -> Result<usize, DomainError> {
+        let now = self.clock.now();
+        let due = store::read(&*self.store, move |tx: &mut dyn Tx| {
+            Ok::<_, DomainError>(tx.gifts_due(now)?.len())
+        })
+        .await?;
+        if due == 0 {
+            return Ok(0);
+        }
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let gifts = tx.gifts_due(now)?;
+            for gift in &gifts {
+                tx.set_gift_status(&gift.gift_id, "returned", None)?;
+                if let Some(user_card) = tx.user_card(gift.user_card_id)? {
+                    // Compat: codes.md §1 — the card goes back to the giver, usable again.
+                    tx.set_user_card_status(user_card.id, UserCardStatus::Normal, None)?;
+                    DomainEvent::UserGiftingCard {
+                        card_id: user_card.card_id,
+                        code: user_card.code,
+                        openid: user_card.openid,
+                        friend_openid: None,
+                        is_return_back: true,
+                    }
+                    .record(tx, &user_card.appid, now)?;
+                }
+            }
+            Ok(gifts.len())
         })
         .await
     }

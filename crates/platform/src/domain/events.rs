@@ -45,6 +45,25 @@ pub enum DomainEvent {
         outer_id: Option<i64>,
         /// Received as a gift.
         is_give_by_friend: bool,
+        /// The giver's openid, for a gift.
+        #[serde(default)]
+        friend_openid: Option<String>,
+        /// The giver's code before the gift changed it.
+        #[serde(default)]
+        old_code: Option<String>,
+    },
+    /// A user gifted a card, or an unaccepted gift came back.
+    UserGiftingCard {
+        /// The card.
+        card_id: String,
+        /// The gifted code.
+        code: String,
+        /// The giver's openid.
+        openid: String,
+        /// The receiver's openid, once known.
+        friend_openid: Option<String>,
+        /// The gift was not accepted in time and came back.
+        is_return_back: bool,
     },
     /// A code was redeemed.
     UserConsumeCard {
@@ -87,6 +106,7 @@ impl DomainEvent {
             DomainEvent::CardPassCheck { .. } => "card_pass_check",
             DomainEvent::CardNotPassCheck { .. } => "card_not_pass_check",
             DomainEvent::UserGetCard { .. } => "user_get_card",
+            DomainEvent::UserGiftingCard { .. } => "user_gifting_card",
             DomainEvent::UserConsumeCard { .. } => "user_consume_card",
             DomainEvent::UserDelCard { .. } => "user_del_card",
             DomainEvent::UserViewCard { .. } => "user_view_card",
@@ -101,6 +121,7 @@ impl DomainEvent {
                 SYSTEM_SENDER
             }
             DomainEvent::UserGetCard { openid, .. }
+            | DomainEvent::UserGiftingCard { openid, .. }
             | DomainEvent::UserConsumeCard { openid, .. }
             | DomainEvent::UserDelCard { openid, .. }
             | DomainEvent::UserViewCard { openid, .. } => openid,

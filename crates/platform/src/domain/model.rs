@@ -510,3 +510,22 @@ pub struct DeliveryAttempt {
     /// How long it took.
     pub duration_ms: i64,
 }
+
+/// A gift of a code from one user to another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gift {
+    /// Its id.
+    pub gift_id: String,
+    /// The giver's code.
+    pub user_card_id: i64,
+    /// The giver.
+    pub from_user_id: String,
+    /// `pending`, `accepted` or `returned`.
+    pub status: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// When an unaccepted gift goes back to the giver.
+    pub expires_at: i64,
+    /// Who accepted it.
+    pub to_user_id: Option<String>,
+}

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use wxcard_wire::crypto::MsgCrypt;
 use wxcard_wire::event::{
     CardEvent, CardNotPassCheckEvent, CardPassCheckEvent, EventHeader, EventMessage,
-    UserConsumeCardEvent, UserDelCardEvent, UserGetCardEvent, UserViewCardEvent,
+    UserConsumeCardEvent, UserDelCardEvent, UserGetCardEvent, UserGiftingCardEvent,
+    UserViewCardEvent,
 };
 use wxcard_wire::sign::server_signature;
 
@@ -97,11 +98,15 @@ pub fn render(due: &DueEvent, event: &DomainEvent) -> String {
             outer_str,
             outer_id,
             is_give_by_friend,
+            friend_openid,
+            old_code,
             ..
         } => CardEvent::UserGetCard(UserGetCardEvent {
             card_id,
             is_give_by_friend,
             user_card_code: code,
+            friend_user_name: friend_openid.unwrap_or_default(),
+            old_user_card_code: old_code.unwrap_or_default(),
             outer_id: outer_id.unwrap_or(0),
             outer_str: outer_str.unwrap_or_default(),
             union_id,
@@ -119,6 +124,19 @@ pub fn render(due: &DueEvent, event: &DomainEvent) -> String {
             consume_source,
             outer_str: outer_str.unwrap_or_default(),
             ..UserConsumeCardEvent::default()
+        }),
+        DomainEvent::UserGiftingCard {
+            card_id,
+            code,
+            friend_openid,
+            is_return_back,
+            ..
+        } => CardEvent::UserGiftingCard(UserGiftingCardEvent {
+            card_id,
+            user_card_code: code,
+            is_return_back,
+            friend_user_name: friend_openid.unwrap_or_default(),
+            is_chat_room: false,
         }),
         DomainEvent::UserDelCard { card_id, code, .. } => {
             CardEvent::UserDelCard(UserDelCardEvent {

@@ -131,6 +131,7 @@ pub(crate) async fn advance_clock(
     app.clock.advance(&*app.store, request.seconds).await?;
     // Work that falls due with the new time happens now, so a caller sees its effect at once.
     app.cards.settle_due_reviews().await?;
+    app.codes.settle_gift_timeouts().await?;
     Ok(WxOk(ClockView {
         now: app.clock.now(),
         offset: app.clock.offset(),

@@ -136,6 +136,7 @@ fn sim_routes() -> Router<AppState> {
         .route("/sim/v1/login", post(sim::login))
         .route("/sim/v1/addCard", post(sim::add_card))
         .route("/sim/v1/openCard", post(sim::open_card))
+        .route("/sim/v1/gifts/{gift_id}/accept", post(sim::accept_gift))
         .route("/sim/v1/users/{user_id}/cards", get(sim::card_package))
         .route(
             "/sim/v1/users/{user_id}/cards/{card_id}/{code}/{action}",

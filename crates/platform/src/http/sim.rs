@@ -422,16 +422,35 @@ pub(crate) async fn card_action(
         "view" => {
             app.codes.view(&user_id, &card_id, &code).await?;
         }
+        "gift" => {
+            let gift_id = app.codes.gift(&user_id, &card_id, &code).await?;
+            return Ok(WxOk(serde_json::json!({ "gift_id": gift_id })).into_response());
+        }
         "delete" => {
             app.codes
                 .delete_from_package(&user_id, &card_id, &code)
                 .await?;
         }
-        other => {
-            return Err(HttpError::UnknownPath(format!(
-                "/sim/v1/users/{user_id}/cards/{card_id}/{code}/{other} (actions: view, delete)"
-            )))
-        }
+        other => return Err(HttpError::UnknownPath(format!(
+            "/sim/v1/users/{user_id}/cards/{card_id}/{code}/{other} (actions: view, delete, gift)"
+        ))),
     }
     Ok(WxOk(wxcard_wire::card::Empty {}).into_response())
+}
+
+/// `POST /sim/v1/gifts/{gift_id}/accept {user_id}`: a friend accepts a gifted card.
+pub(crate) async fn accept_gift(
+    State(app): State<AppState>,
+    Path(gift_id): Path<String>,
+    WxJson(request): WxJson<serde_json::Value>,
+) -> Result<Response, HttpError> {
+    let user_id = request
+        .get("user_id")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| HttpError::MissingField("user_id is missing".into()))?;
+    let received = app.codes.accept_gift(&gift_id, user_id).await?;
+    Ok(
+        WxOk(serde_json::json!({ "card_id": received.card_id, "code": received.code }))
+            .into_response(),
+    )
 }

@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 
 use crate::domain::events::EventFilter;
 use crate::domain::model::{
-    AccessToken, App, Card, CardStatus, DeliveryAttempt, DueEvent, LandingPage, LoginCode,
+    AccessToken, App, Card, CardStatus, DeliveryAttempt, DueEvent, Gift, LandingPage, LoginCode,
     OpenPlatform, OutboxEvent, PushConfig, QrCode, Ticket, TokenKind, User, UserCard,
     UserCardStatus,
 };
@@ -256,6 +256,24 @@ pub trait Tx {
     fn event(&mut self, id: i64) -> StoreResult<Option<OutboxEvent>>;
     /// An event's delivery attempts, first first.
     fn delivery_attempts(&mut self, event_id: i64) -> StoreResult<Vec<DeliveryAttempt>>;
+
+    /// Adds a gift.
+    fn insert_gift(&mut self, gift: &Gift) -> StoreResult<()>;
+    /// One gift.
+    fn gift(&mut self, gift_id: &str) -> StoreResult<Option<Gift>>;
+    /// Sets a gift's state and receiver.
+    fn set_gift_status(
+        &mut self,
+        gift_id: &str,
+        status: &str,
+        to_user_id: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Pending gifts whose time ran out at `now`.
+    fn gifts_due(&mut self, now: i64) -> StoreResult<Vec<Gift>>;
+    /// One code by its row id.
+    fn user_card(&mut self, id: i64) -> StoreResult<Option<UserCard>>;
+    /// Gives a code row to another user (custom and deposited codes keep their code on a gift).
+    fn move_user_card(&mut self, id: i64, user_id: &str, openid: &str) -> StoreResult<()>;
 }
 
 /// What a finished job tells the storage thread: whether to roll its writes back, and how to

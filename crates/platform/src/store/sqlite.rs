@@ -19,9 +19,9 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row}
 use super::{Engine, Job, Store, StoreError, StoreResult, Tx};
 use crate::domain::events::EventFilter;
 use crate::domain::model::{
-    AccessToken, App, AppKind, Card, CardStatus, DeliveryAttempt, DueEvent, LandingPage, LoginCode,
-    OpenPlatform, OutboxEvent, PushConfig, QrCode, Ticket, TicketType, TokenKind, User, UserCard,
-    UserCardStatus,
+    AccessToken, App, AppKind, Card, CardStatus, DeliveryAttempt, DueEvent, Gift, LandingPage,
+    LoginCode, OpenPlatform, OutboxEvent, PushConfig, QrCode, Ticket, TicketType, TokenKind, User,
+    UserCard, UserCardStatus,
 };
 
 /// Migrations in order; the file names match those of `migrations/postgres/`.
@@ -41,6 +41,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0004_push",
         include_str!("../../migrations/sqlite/0004_push.sql"),
+    ),
+    (
+        "0005_gifts",
+        include_str!("../../migrations/sqlite/0005_gifts.sql"),
     ),
 ];
 
@@ -590,6 +594,18 @@ fn push_from_row(row: &Row<'_>) -> rusqlite::Result<Option<PushConfig>> {
             mode,
         }),
         _ => None,
+    })
+}
+
+fn gift_from_row(row: &Row<'_>) -> rusqlite::Result<Gift> {
+    Ok(Gift {
+        gift_id: row.get(0)?,
+        user_card_id: row.get(1)?,
+        from_user_id: row.get(2)?,
+        status: row.get(3)?,
+        created_at: row.get(4)?,
+        expires_at: row.get(5)?,
+        to_user_id: row.get(6)?,
     })
 }
 
@@ -1399,6 +1415,56 @@ impl Tx for SqliteTx<'_> {
             },
         )
     }
+
+    fn insert_gift(&mut self, gift: &Gift) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO gifts (gift_id, user_card_id, from_user_id, status, created_at, expires_at, to_user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![gift.gift_id, gift.user_card_id, gift.from_user_id, gift.status, gift.created_at, gift.expires_at, gift.to_user_id],
+        )?;
+        Ok(())
+    }
+
+    fn gift(&mut self, gift_id: &str) -> StoreResult<Option<Gift>> {
+        self.query_one("SELECT gift_id, user_card_id, from_user_id, status, created_at, expires_at, to_user_id FROM gifts WHERE gift_id = ?1", [gift_id], gift_from_row)
+    }
+
+    fn set_gift_status(
+        &mut self,
+        gift_id: &str,
+        status: &str,
+        to_user_id: Option<&str>,
+    ) -> StoreResult<()> {
+        self.execute("UPDATE gifts SET status = ?2, to_user_id = coalesce(?3, to_user_id) WHERE gift_id = ?1", params![gift_id, status, to_user_id])?;
+        Ok(())
+    }
+
+    fn gifts_due(&mut self, now: i64) -> StoreResult<Vec<Gift>> {
+        self.query_all(
+            "SELECT gift_id, user_card_id, from_user_id, status, created_at, expires_at, to_user_id FROM gifts WHERE status = 'pending' AND expires_at <= ?1",
+            [now],
+            gift_from_row,
+        )
+    }
+
+    fn user_card(&mut self, id: i64) -> StoreResult<Option<UserCard>> {
+        self.query_one(
+            concat!(
+                "SELECT ",
+                user_card_columns!(),
+                " FROM user_cards WHERE id = ?1"
+            ),
+            [id],
+            user_card_from_row,
+        )
+    }
+
+    fn move_user_card(&mut self, id: i64, user_id: &str, openid: &str) -> StoreResult<()> {
+        self.execute(
+            "UPDATE user_cards SET user_id = ?2, openid = ?3, status = 'NORMAL' WHERE id = ?1",
+            params![id, user_id, openid],
+        )?;
+        Ok(())
+    }
 }
 
 /// Stands in for a transaction when the storage thread could not open one, so that a job can
@@ -1475,4 +1541,10 @@ closed_tx! {
     requeue_event(id: i64, now: i64) -> bool;
     event(id: i64) -> Option<OutboxEvent>;
     delivery_attempts(event_id: i64) -> Vec<DeliveryAttempt>;
+    insert_gift(gift: &Gift) -> ();
+    gift(gift_id: &str) -> Option<Gift>;
+    set_gift_status(gift_id: &str, status: &str, to_user_id: Option<&str>) -> ();
+    gifts_due(now: i64) -> Vec<Gift>;
+    user_card(id: i64) -> Option<UserCard>;
+    move_user_card(id: i64, user_id: &str, openid: &str) -> ();
 }

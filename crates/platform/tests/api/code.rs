@@ -613,3 +613,144 @@ async fn futures_join_all<F: std::future::Future<Output = Value>>(
     .await;
     results.into_iter().map(Option::unwrap_or_default).collect()
 }
+
+impl TestApp {
+    async fn claimed_code(&self, shop: &Shop, user_id: &str, nonce: &str) -> String {
+        let added = self.add_card(shop, user_id, &card_ext(shop, nonce)).await;
+        self.merchant(
+            shop,
+            "/card/code/decrypt",
+            json!({"encrypt_code": added["cardList"][0]["code"]}),
+        )
+        .await["code"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn gift(&self, shop: &Shop, user_id: &str, code: &str) -> String {
+        let (status, gifted) = self
+            .post(
+                &format!("/sim/v1/users/{user_id}/cards/{}/{code}/gift", shop.card_id),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "{gifted}");
+        gifted["gift_id"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test]
+async fn an_accepted_gift_gives_the_friend_a_new_code_and_names_the_giver() {
+    let app = spawn_app().await;
+    let shop = app.given_a_shop(coupon(100, 5)).await;
+    let friend = app.given_a_user().await;
+    let code = app.claimed_code(&shop, &shop.user_id, "gift").await;
+
+    let gift_id = app.gift(&shop, &shop.user_id, &code).await;
+    let while_gifting = app
+        .merchant(
+            &shop,
+            "/card/code/get",
+            json!({"code": code, "check_consume": false}),
+        )
+        .await;
+    let (status, accepted) = app
+        .post(
+            &format!("/sim/v1/gifts/{gift_id}/accept"),
+            &json!({"user_id": friend}),
+        )
+        .await;
+    let (_, twice) = app
+        .post(
+            &format!("/sim/v1/gifts/{gift_id}/accept"),
+            &json!({"user_id": friend}),
+        )
+        .await;
+    let new_code = accepted["code"].as_str().unwrap().to_owned();
+    let old = app
+        .merchant(
+            &shop,
+            "/card/code/get",
+            json!({"code": code, "check_consume": false}),
+        )
+        .await;
+    let new = app
+        .merchant(&shop, "/card/code/get", json!({"code": new_code}))
+        .await;
+
+    assert_eq!(while_gifting["user_card_status"], "GIFTING");
+    assert_eq!(status, 200, "{accepted}");
+    assert_ne!(new_code, code, "a system code changes for safety");
+    assert_eq!(old["user_card_status"], "GIFT_SUCC");
+    assert_eq!(
+        new["openid"],
+        app.openid_of(&friend, &shop.service_account.appid)
+            .await
+            .as_str()
+    );
+    assert_eq!(twice["errcode"].as_i64(), Some(40127), "{twice}");
+    let events = app
+        .get(&format!(
+            "/admin/v1/events?appid={}",
+            shop.service_account.appid
+        ))
+        .await;
+    let events = events["events"].as_array().unwrap();
+    let gifting = events
+        .iter()
+        .find(|event| event["event"] == "user_gifting_card")
+        .expect("user_gifting_card");
+    assert_eq!(gifting["payload"]["is_return_back"], false);
+    let received = events
+        .iter()
+        .find(|event| {
+            event["event"] == "user_get_card" && event["payload"]["is_give_by_friend"] == true
+        })
+        .expect("the friend's user_get_card");
+    assert_eq!(received["payload"]["friend_openid"], shop.openid.as_str());
+    assert_eq!(received["payload"]["old_code"], code.as_str());
+    assert_eq!(received["payload"]["code"], new_code.as_str());
+}
+
+#[tokio::test]
+async fn a_gift_not_accepted_within_a_day_returns_to_the_giver() {
+    let app = spawn_app().await;
+    let shop = app.given_a_shop(coupon(100, 5)).await;
+    let friend = app.given_a_user().await;
+    let code = app.claimed_code(&shop, &shop.user_id, "timeout").await;
+    let gift_id = app.gift(&shop, &shop.user_id, &code).await;
+
+    app.advance_clock(24 * 3600).await;
+    let token = app.given_a_token(&shop.service_account).await;
+    let back = app
+        .post(
+            &format!("/card/code/get?access_token={token}"),
+            &json!({"code": code}),
+        )
+        .await
+        .1;
+    let (_, late) = app
+        .post(
+            &format!("/sim/v1/gifts/{gift_id}/accept"),
+            &json!({"user_id": friend}),
+        )
+        .await;
+
+    assert_eq!(back["user_card_status"], "NORMAL", "{back}");
+    assert_ne!(errcode(&late), 0, "{late}");
+    let returned = app
+        .get(&format!(
+            "/admin/v1/events?appid={}&event=user_gifting_card",
+            shop.service_account.appid
+        ))
+        .await;
+    assert!(
+        returned["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|event| event["payload"]["is_return_back"] == true),
+        "{returned}"
+    );
+}
