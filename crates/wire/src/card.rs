@@ -262,3 +262,39 @@ pub struct LandingPageCreateResponse {
     /// Its number.
     pub page_id: i64,
 }
+
+/// `POST /card/paycell/set`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayCellRequest {
+    /// The card.
+    pub card_id: String,
+    /// On or off.
+    pub is_open: bool,
+}
+
+impl Endpoint for PayCellRequest {
+    const PATH: &'static str = "/card/paycell/set";
+    const METHOD: Method = Method::Post;
+    type Response = Empty;
+}
+
+/// `POST /card/selfconsumecell/set`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfConsumeCellRequest {
+    /// The card.
+    pub card_id: String,
+    /// On or off.
+    pub is_open: bool,
+    /// The user types a verify code when redeeming (the field's name is WeChat's spelling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub need_verify_cod: Option<bool>,
+    /// The user notes the amount when redeeming.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub need_remark_amount: Option<bool>,
+}
+
+impl Endpoint for SelfConsumeCellRequest {
+    const PATH: &'static str = "/card/selfconsumecell/set";
+    const METHOD: Method = Method::Post;
+    type Response = Empty;
+}

@@ -244,3 +244,59 @@ pub struct GetCardListResponse {
     /// Whether the user holds usable friends' coupons (a retired feature: always false).
     pub has_share_card: bool,
 }
+
+/// `POST /card/code/mark` (friends' coupons, legacy).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkRequest {
+    /// The code.
+    pub code: String,
+    /// Always required for this endpoint (41012 without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_id: Option<String>,
+    /// The user the code is marked for.
+    pub openid: String,
+    /// `true` marks, `false` releases.
+    pub is_mark: bool,
+}
+
+impl Endpoint for MarkRequest {
+    const PATH: &'static str = "/card/code/mark";
+    const METHOD: Method = Method::Post;
+    type Response = Empty;
+}
+
+/// `POST /card/movieticket/updateuser`: `code`, `card_id`?, `ticket_class`, `show_time`,
+/// `duration`, `screening_room`, `seat_number`. Kept as JSON: the platform stores the details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MovieTicketRequest(pub serde_json::Value);
+
+impl Endpoint for MovieTicketRequest {
+    const PATH: &'static str = "/card/movieticket/updateuser";
+    const METHOD: Method = Method::Post;
+    type Response = Empty;
+}
+
+/// `POST /card/boardingpass/checkin`: `code`, `card_id`?, `passenger_name`, `class`,
+/// `etkt_bnr`, `seat`, `qrcode_data`, `is_cancel`, `gate`?, `boarding_time`?.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BoardingPassRequest(pub serde_json::Value);
+
+impl Endpoint for BoardingPassRequest {
+    const PATH: &'static str = "/card/boardingpass/checkin";
+    const METHOD: Method = Method::Post;
+    type Response = Empty;
+}
+
+/// `POST /card/meetingticket/updateuser`: `code`, `card_id`?, `begin_time`, `end_time`,
+/// `zone`, `entrance`, `seat_number`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MeetingTicketRequest(pub serde_json::Value);
+
+impl Endpoint for MeetingTicketRequest {
+    const PATH: &'static str = "/card/meetingticket/updateuser";
+    const METHOD: Method = Method::Post;
+    type Response = Empty;
+}

@@ -596,6 +596,71 @@ impl CardService {
     }
 }
 
+impl CardService {
+    /// `/card/paycell/set` and `/card/selfconsumecell/set`: turns a card's pay cell or
+    /// self-consume cell on or off. The two cells and the centre button exclude each other.
+    ///
+    /// # Errors
+    /// Unknown or foreign card, conflicting cells, a self-consume cell on a custom-code card, storage.
+    pub async fn set_cell(
+        &self,
+        appid: &str,
+        card_id: &str,
+        cell: Cell,
+    ) -> Result<(), DomainError> {
+        let (appid, card_id) = (appid.to_owned(), card_id.to_owned());
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let card = owned_card(tx, &appid, &card_id)?;
+            let mut cells: Value = tx.card_cells(&card_id)?.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_else(|| serde_json::json!({}));
+            let has_center = card.document_value()?.pointer("/base_info/center_url").and_then(Value::as_str).is_some_and(|url| !url.is_empty());
+            let pay_open = cells.get("pay_cell").and_then(Value::as_bool).unwrap_or(false);
+            let self_open = cells.pointer("/self_consume_cell/is_open").and_then(Value::as_bool).unwrap_or(false);
+            match cell {
+                Cell::Pay { is_open } => {
+                    if is_open && has_center {
+                        return Err(DomainError::CellConflict { with_center: true, reason: format!("card {card_id} has a centre button (center_url); remove it with /card/update before opening the pay cell") });
+                    }
+                    if is_open && self_open {
+                        return Err(DomainError::CellConflict { with_center: false, reason: format!("card {card_id} has its self-consume cell open; close it first") });
+                    }
+                    cells["pay_cell"] = Value::Bool(is_open);
+                }
+                Cell::SelfConsume { is_open, need_verify_code, need_remark_amount } => {
+                    if is_open && (pay_open || has_center) {
+                        return Err(DomainError::CellConflict { with_center: false, reason: format!("card {card_id} has its pay cell or centre button on; only one of the three can be") });
+                    }
+                    if is_open && card.code_mode != "system" {
+                        return Err(DomainError::NeedsSystemCodes(format!("card {card_id} uses custom codes; the self-consume cell needs system codes")));
+                    }
+                    cells["self_consume_cell"] = serde_json::json!({"is_open": is_open, "need_verify_cod": need_verify_code, "need_remark_amount": need_remark_amount});
+                }
+            }
+            tx.set_card_cells(&card_id, &cells.to_string())?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// A card cell a merchant turns on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    /// The quick-pay cell.
+    Pay {
+        /// On or off.
+        is_open: bool,
+    },
+    /// The self-consume cell.
+    SelfConsume {
+        /// On or off.
+        is_open: bool,
+        /// The user types a verify code.
+        need_verify_code: bool,
+        /// The user notes the amount.
+        need_remark_amount: bool,
+    },
+}
+
 fn code_mode_name(mode: &CodeMode) -> &'static str {
     match mode {
         CodeMode::System => "system",

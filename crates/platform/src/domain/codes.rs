@@ -13,7 +13,7 @@ use crate::domain::events::DomainEvent;
 use crate::domain::ids::IdGen;
 use crate::domain::model::{App, AppKind, Card, CardStatus, UserCard, UserCardStatus};
 use crate::domain::DomainError;
-use crate::store::{self, Store, Tx};
+use crate::store::{self, CodeExtra, Store, Tx};
 
 /// The most codes one deposit or check may carry (codes.md §6.1).
 pub const MAX_CODES_PER_CALL: usize = 100;
@@ -529,6 +529,89 @@ impl CodeService {
             Ok((user_card, card))
         })
         .await
+    }
+}
+
+impl CodeService {
+    /// `/card/code/mark`: marks (or releases) a friends' coupon code for a user.
+    ///
+    /// # Errors
+    /// Unknown code or openid, a code marked by another user, storage.
+    pub async fn mark(
+        &self,
+        appid: &str,
+        code: &str,
+        card_id: &str,
+        openid: &str,
+        is_mark: bool,
+    ) -> Result<(), DomainError> {
+        let (appid, code, card_id, openid) = (
+            appid.to_owned(),
+            code.to_owned(),
+            card_id.to_owned(),
+            openid.to_owned(),
+        );
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            if tx.user_id_by_openid(&appid, &openid)?.is_none() {
+                return Err(DomainError::UnknownOpenid(openid));
+            }
+            let user_card = find_code(tx, &appid, &code, Some(&card_id))?;
+            let current = tx.code_extra(user_card.id, CodeExtra::Mark)?;
+            if current.as_deref().is_some_and(|marked| marked != openid) {
+                return Err(DomainError::MarkedByOther(format!("the code is marked for {}; release it with is_mark false for that openid first", current.unwrap_or_default())));
+            }
+            tx.set_code_extra(user_card.id, CodeExtra::Mark, is_mark.then_some(openid.as_str()))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The per-code ticket APIs (`movieticket/updateuser`, `boardingpass/checkin`,
+    /// `meetingticket/updateuser`): stores the ticket's details on a code of a card of
+    /// `card_type`.
+    ///
+    /// # Errors
+    /// Unknown code, a card of another type, storage.
+    pub async fn update_ticket(
+        &self,
+        appid: &str,
+        code: &str,
+        card_id: Option<&str>,
+        card_type: &'static str,
+        info: Value,
+    ) -> Result<(), DomainError> {
+        let (appid, code, card_id) = (
+            appid.to_owned(),
+            code.to_owned(),
+            card_id.map(str::to_owned),
+        );
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let user_card = find_code(tx, &appid, &code, card_id.as_deref())?;
+            let card = tx
+                .card(&user_card.card_id)?
+                .ok_or_else(|| DomainError::UnknownCard(user_card.card_id.clone()))?;
+            if card.card_type != card_type {
+                return Err(DomainError::WrongCodeMode(format!(
+                    "card {} is a {}; this API is for {card_type} cards",
+                    card.card_id, card.card_type
+                )));
+            }
+            tx.set_code_extra(user_card.id, CodeExtra::TicketInfo, Some(&info.to_string()))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The ticket details stored on a code, if any.
+    ///
+    /// # Errors
+    /// Storage.
+    pub async fn ticket_info(&self, user_card_id: i64) -> Result<Option<Value>, DomainError> {
+        store::read(&*self.store, move |tx: &mut dyn Tx| {
+            Ok::<_, DomainError>(tx.code_extra(user_card_id, CodeExtra::TicketInfo)?)
+        })
+        .await
+        .map(|text| text.and_then(|text| serde_json::from_str(&text).ok()))
     }
 }
 

@@ -183,6 +183,23 @@ pub enum DomainError {
         /// What is wrong.
         reason: String,
     },
+    /// The code is marked for another user (friends' coupon).
+    #[error("{0}")]
+    MarkedByOther(String),
+    /// Cells of a card exclude each other.
+    #[error("{reason}")]
+    CellConflict {
+        /// The pay cell against the centre button (40145), or cells against each other (45046).
+        with_center: bool,
+        /// What conflicts.
+        reason: String,
+    },
+    /// The feature needs platform-generated codes.
+    #[error("{0}")]
+    NeedsSystemCodes(String),
+    /// A required ticket field is missing.
+    #[error("{0} is missing")]
+    MissingTicketField(&'static str),
     /// No event has this id.
     #[error("no event has the id {0}")]
     UnknownEvent(i64),

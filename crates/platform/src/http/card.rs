@@ -11,11 +11,13 @@ use serde_json::Value;
 use wxcard_wire::card::{
     BatchGetRequest, BatchGetResponse, Color, CreateCardRequest, CreateCardResponse,
     DeleteCardRequest, Empty, GetCardRequest, GetColorsResponse, LandingPageCreateRequest,
-    LandingPageCreateResponse, ModifyStockRequest, QrCodeCreateRequest, QrCodeCreateResponse,
-    StatusList, TestWhitelistRequest, UpdateCardRequest, UpdateCardResponse, PALETTE,
+    LandingPageCreateResponse, ModifyStockRequest, PayCellRequest, QrCodeCreateRequest,
+    QrCodeCreateResponse, SelfConsumeCellRequest, StatusList, TestWhitelistRequest,
+    UpdateCardRequest, UpdateCardResponse, PALETTE,
 };
 
 use crate::domain::auth::Caller;
+use crate::domain::cards::Cell;
 use crate::domain::model::{Card, CardStatus};
 use crate::domain::DomainError;
 use crate::http::error::HttpError;
@@ -326,4 +328,36 @@ fn log_ignored(ignored: &[String]) {
     if !ignored.is_empty() {
         tracing::warn!("ignored fields that no card has: {}", ignored.join(", "));
     }
+}
+
+/// `POST /card/paycell/set`: turns a card's quick-pay cell on or off.
+pub(crate) async fn set_pay_cell(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(request): WxJson<PayCellRequest>,
+) -> Result<WxOk<Empty>, HttpError> {
+    let cell = Cell::Pay {
+        is_open: request.is_open,
+    };
+    app.cards
+        .set_cell(&caller.appid, &request.card_id, cell)
+        .await?;
+    Ok(WxOk(Empty {}))
+}
+
+/// `POST /card/selfconsumecell/set`: turns a card's self-consume cell on or off.
+pub(crate) async fn set_self_consume_cell(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(request): WxJson<SelfConsumeCellRequest>,
+) -> Result<WxOk<Empty>, HttpError> {
+    let cell = Cell::SelfConsume {
+        is_open: request.is_open,
+        need_verify_code: request.need_verify_cod.unwrap_or(false),
+        need_remark_amount: request.need_remark_amount.unwrap_or(false),
+    };
+    app.cards
+        .set_cell(&caller.appid, &request.card_id, cell)
+        .await?;
+    Ok(WxOk(Empty {}))
 }

@@ -4,10 +4,11 @@
 use axum::extract::State;
 use wxcard_wire::card::Empty;
 use wxcard_wire::code::{
-    CardListItem, CheckCodeRequest, CheckCodeResponse, CodeCard, CodeGetRequest, CodeGetResponse,
-    CodeUpdateRequest, ConsumeRequest, ConsumeResponse, DecryptRequest, DecryptResponse,
-    DepositRequest, DepositResponse, GetCardListRequest, GetCardListResponse,
-    GetDepositCountRequest, GetDepositCountResponse, UnavailableRequest,
+    BoardingPassRequest, CardListItem, CheckCodeRequest, CheckCodeResponse, CodeCard,
+    CodeGetRequest, CodeGetResponse, CodeUpdateRequest, ConsumeRequest, ConsumeResponse,
+    DecryptRequest, DecryptResponse, DepositRequest, DepositResponse, GetCardListRequest,
+    GetCardListResponse, GetDepositCountRequest, GetDepositCountResponse, MarkRequest,
+    MeetingTicketRequest, MovieTicketRequest, UnavailableRequest,
 };
 
 use crate::domain::auth::Caller;
@@ -194,4 +195,134 @@ pub(crate) async fn card_list(
             .collect(),
         has_share_card: false,
     }))
+}
+
+/// `POST /card/code/mark`: marks (or releases) a friends' coupon code for one user.
+pub(crate) async fn mark(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(request): WxJson<MarkRequest>,
+) -> Result<WxOk<Empty>, HttpError> {
+    // codes.md §10: card_id is always required here.
+    let card_id = card_id(request.card_id.as_ref()).ok_or_else(|| HttpError::MissingParam {
+        name: "card_id",
+        errcode: wxcard_wire::ErrCode::MISSING_CARD_ID,
+    })?;
+    app.codes
+        .mark(
+            &caller.appid,
+            &request.code,
+            card_id,
+            &request.openid,
+            request.is_mark,
+        )
+        .await?;
+    Ok(WxOk(Empty {}))
+}
+
+/// A ticket API's body: its code, its optional card_id, the details to store.
+struct TicketBody {
+    code: String,
+    card_id: Option<String>,
+    details: serde_json::Value,
+}
+
+/// Splits a ticket body and checks that each of `required` is present and not empty;
+/// the first one missing is the error.
+fn ticket_body(
+    mut body: serde_json::Value,
+    required: &[&'static str],
+) -> Result<TicketBody, HttpError> {
+    let Some(object) = body.as_object_mut() else {
+        return Err(HttpError::MissingField(
+            "the body must be a JSON object".into(),
+        ));
+    };
+    let code = match object.remove("code") {
+        Some(serde_json::Value::String(code)) if !code.is_empty() => code,
+        _ => return Err(HttpError::MissingField("code is missing".into())),
+    };
+    let card_id = match object.remove("card_id") {
+        Some(serde_json::Value::String(card_id)) if !card_id.is_empty() => Some(card_id),
+        _ => None,
+    };
+    for field in required {
+        let present = match object.get(*field) {
+            None | Some(serde_json::Value::Null) => false,
+            Some(serde_json::Value::String(text)) => !text.is_empty(),
+            Some(serde_json::Value::Array(items)) => !items.is_empty(),
+            Some(_) => true,
+        };
+        if !present {
+            return Err(crate::domain::DomainError::MissingTicketField(field).into());
+        }
+    }
+    Ok(TicketBody {
+        code,
+        card_id,
+        details: body,
+    })
+}
+
+async fn update_ticket(
+    app: &AppState,
+    caller: &Caller,
+    card_type: &'static str,
+    body: TicketBody,
+) -> Result<WxOk<Empty>, HttpError> {
+    app.codes
+        .update_ticket(
+            &caller.appid,
+            &body.code,
+            body.card_id.as_deref(),
+            card_type,
+            body.details,
+        )
+        .await?;
+    Ok(WxOk(Empty {}))
+}
+
+/// `POST /card/movieticket/updateuser`: a movie ticket's showing and seats.
+pub(crate) async fn movie_ticket(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(MovieTicketRequest(body)): WxJson<MovieTicketRequest>,
+) -> Result<WxOk<Empty>, HttpError> {
+    // cards.md §12: 41014–41017 name the first missing of these, in this order.
+    let body = ticket_body(
+        body,
+        &["ticket_class", "show_time", "screening_room", "seat_number"],
+    )?;
+    update_ticket(&app, &caller, "MOVIE_TICKET", body).await
+}
+
+/// `POST /card/boardingpass/checkin`: a boarding pass's check-in (or, with
+/// `is_cancel:true`, its reset to not checked in).
+pub(crate) async fn boarding_pass(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(BoardingPassRequest(body)): WxJson<BoardingPassRequest>,
+) -> Result<WxOk<Empty>, HttpError> {
+    let cancel = body
+        .get("is_cancel")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    let required: &[&'static str] = if cancel {
+        &[]
+    } else {
+        &["passenger_name", "class", "etkt_bnr", "seat", "qrcode_data"]
+    };
+    let body = ticket_body(body, required)?;
+    update_ticket(&app, &caller, "BOARDING_PASS", body).await
+}
+
+/// `POST /card/meetingticket/updateuser`: a meeting ticket's time, zone, entrance and seat.
+pub(crate) async fn meeting_ticket(
+    State(app): State<AppState>,
+    caller: Caller,
+    WxJson(MeetingTicketRequest(body)): WxJson<MeetingTicketRequest>,
+) -> Result<WxOk<Empty>, HttpError> {
+    // Compat: the spec names no required field; wxcard requires only the code.
+    let body = ticket_body(body, &[])?;
+    update_ticket(&app, &caller, "MEETING_TICKET", body).await
 }

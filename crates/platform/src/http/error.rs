@@ -135,6 +135,21 @@ impl HttpError {
                     CodeListRule::Duplicate => ErrCode::DUPLICATE_CODE,
                 },
                 DomainError::BadPushConfig(_) => ErrCode::INVALID_URL,
+                DomainError::MarkedByOther(_) => ErrCode::CODE_MARKED_BY_OTHER,
+                DomainError::CellConflict {
+                    with_center: true, ..
+                } => ErrCode::PAY_CELL_CONFLICTS_WITH_CENTER,
+                DomainError::CellConflict {
+                    with_center: false, ..
+                } => ErrCode::CELL_CONFLICT,
+                DomainError::NeedsSystemCodes(_) => ErrCode::CUSTOM_CODE_NOT_ALLOWED,
+                DomainError::MissingTicketField(field) => match *field {
+                    "ticket_class" => ErrCode::MISSING_TICKET_CLASS,
+                    "show_time" => ErrCode::MISSING_SHOW_TIME,
+                    "screening_room" => ErrCode::MISSING_SCREENING_ROOM,
+                    "seat_number" => ErrCode::MISSING_SEAT_NUMBER,
+                    _ => ErrCode::MISSING_REQUIRED_FIELDS,
+                },
                 DomainError::Store(_) => ErrCode::SYSTEM_BUSY,
             },
             HttpError::WrongMethod { expected, .. } => match expected {

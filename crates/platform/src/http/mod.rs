@@ -98,6 +98,15 @@ fn wechat_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/card/code/getdepositcount", post(code::deposit_count)),
         ("/card/code/checkcode", post(code::check_code)),
         ("/card/user/getcardlist", post(code::card_list)),
+        ("/card/code/mark", post(code::mark)),
+        ("/card/movieticket/updateuser", post(code::movie_ticket)),
+        ("/card/boardingpass/checkin", post(code::boarding_pass)),
+        ("/card/meetingticket/updateuser", post(code::meeting_ticket)),
+        ("/card/paycell/set", post(card::set_pay_cell)),
+        (
+            "/card/selfconsumecell/set",
+            post(card::set_self_consume_cell),
+        ),
     ]
 }
 

@@ -391,10 +391,11 @@ pub(crate) async fn card_package(
     Path(user_id): Path<String>,
 ) -> Result<Response, HttpError> {
     let package = app.codes.card_package(&user_id).await?;
-    let cards: Vec<serde_json::Value> = package
-        .into_iter()
-        .map(|(user_card, status, card)| {
-            serde_json::json!({
+    let mut cards = Vec::with_capacity(package.len());
+    for (user_card, status, card) in package {
+        // Movie, flight and meeting tickets show what the merchant last set on the code.
+        let ticket = app.codes.ticket_info(user_card.id).await?;
+        cards.push(serde_json::json!({
                 "card_id": user_card.card_id,
                 "code": user_card.code,
                 "card_type": card.card_type,
@@ -406,9 +407,9 @@ pub(crate) async fn card_package(
                 "begin_time": user_card.begin_time,
                 "end_time": user_card.end_time,
                 "openid": user_card.openid,
-            })
-        })
-        .collect();
+                "ticket": ticket,
+        }));
+    }
     Ok(WxOk(serde_json::json!({ "cards": cards })).into_response())
 }
 
@@ -431,9 +432,11 @@ pub(crate) async fn card_action(
                 .delete_from_package(&user_id, &card_id, &code)
                 .await?;
         }
-        other => return Err(HttpError::UnknownPath(format!(
+        other => {
+            return Err(HttpError::UnknownPath(format!(
             "/sim/v1/users/{user_id}/cards/{card_id}/{code}/{other} (actions: view, delete, gift)"
-        ))),
+        )))
+        }
     }
     Ok(WxOk(wxcard_wire::card::Empty {}).into_response())
 }

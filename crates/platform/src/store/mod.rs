@@ -274,6 +274,25 @@ pub trait Tx {
     fn user_card(&mut self, id: i64) -> StoreResult<Option<UserCard>>;
     /// Gives a code row to another user (custom and deposited codes keep their code on a gift).
     fn move_user_card(&mut self, id: i64, user_id: &str, openid: &str) -> StoreResult<()>;
+
+    /// A per-code extra (the friends'-coupon mark, ticket details as JSON).
+    fn code_extra(&mut self, id: i64, extra: CodeExtra) -> StoreResult<Option<String>>;
+    /// Sets or clears a per-code extra.
+    fn set_code_extra(&mut self, id: i64, extra: CodeExtra, value: Option<&str>)
+        -> StoreResult<()>;
+    /// A card's pay and self-consume cells, as JSON.
+    fn card_cells(&mut self, card_id: &str) -> StoreResult<Option<String>>;
+    /// Sets a card's pay and self-consume cells.
+    fn set_card_cells(&mut self, card_id: &str, cells: &str) -> StoreResult<()>;
+}
+
+/// Per-code extras kept beside a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeExtra {
+    /// The openid a friends' coupon is marked for.
+    Mark,
+    /// Ticket details (movie, boarding pass, meeting) as JSON.
+    TicketInfo,
 }
 
 /// What a finished job tells the storage thread: whether to roll its writes back, and how to

@@ -16,7 +16,7 @@ use std::thread;
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
 
-use super::{Engine, Job, Store, StoreError, StoreResult, Tx};
+use super::{CodeExtra, Engine, Job, Store, StoreError, StoreResult, Tx};
 use crate::domain::events::EventFilter;
 use crate::domain::model::{
     AccessToken, App, AppKind, Card, CardStatus, DeliveryAttempt, DueEvent, Gift, LandingPage,
@@ -45,6 +45,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0005_gifts",
         include_str!("../../migrations/sqlite/0005_gifts.sql"),
+    ),
+    (
+        "0006_code_extras",
+        include_str!("../../migrations/sqlite/0006_code_extras.sql"),
     ),
 ];
 
@@ -1465,6 +1469,49 @@ impl Tx for SqliteTx<'_> {
         )?;
         Ok(())
     }
+
+    fn code_extra(&mut self, id: i64, extra: CodeExtra) -> StoreResult<Option<String>> {
+        let sql = match extra {
+            CodeExtra::Mark => "SELECT mark_openid FROM user_cards WHERE id = ?1",
+            CodeExtra::TicketInfo => "SELECT ticket_info FROM user_cards WHERE id = ?1",
+        };
+        Ok(self
+            .query_one(sql, [id], |row| row.get::<_, Option<String>>(0))?
+            .flatten())
+    }
+
+    fn set_code_extra(
+        &mut self,
+        id: i64,
+        extra: CodeExtra,
+        value: Option<&str>,
+    ) -> StoreResult<()> {
+        let sql = match extra {
+            CodeExtra::Mark => "UPDATE user_cards SET mark_openid = ?2 WHERE id = ?1",
+            CodeExtra::TicketInfo => "UPDATE user_cards SET ticket_info = ?2 WHERE id = ?1",
+        };
+        self.execute(sql, params![id, value])?;
+        Ok(())
+    }
+
+    fn card_cells(&mut self, card_id: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .query_one(
+                "SELECT cells FROM cards WHERE card_id = ?1",
+                [card_id],
+                |row| row.get::<_, Option<String>>(0),
+            )?
+            .flatten())
+    }
+
+    fn set_card_cells(&mut self, card_id: &str, cells: &str) -> StoreResult<()> {
+        self.writing_cards();
+        self.execute(
+            "UPDATE cards SET cells = ?2 WHERE card_id = ?1",
+            params![card_id, cells],
+        )?;
+        Ok(())
+    }
 }
 
 /// Stands in for a transaction when the storage thread could not open one, so that a job can
@@ -1547,4 +1594,8 @@ closed_tx! {
     gifts_due(now: i64) -> Vec<Gift>;
     user_card(id: i64) -> Option<UserCard>;
     move_user_card(id: i64, user_id: &str, openid: &str) -> ();
+    code_extra(id: i64, extra: CodeExtra) -> Option<String>;
+    set_code_extra(id: i64, extra: CodeExtra, value: Option<&str>) -> ();
+    card_cells(card_id: &str) -> Option<String>;
+    set_card_cells(card_id: &str, cells: &str) -> ();
 }

@@ -754,3 +754,208 @@ async fn a_gift_not_accepted_within_a_day_returns_to_the_giver() {
         "{returned}"
     );
 }
+
+/// The same card as `coupon`, as another card type (`MOVIE_TICKET`, …).
+fn ticket(card_type: &str, quantity: i64) -> Value {
+    let mut card = coupon(quantity, 5);
+    let body = card["card"]["general_coupon"].take();
+    let key = card_type.to_lowercase();
+    card["card"] = json!({"card_type": card_type, key.as_str(): {"base_info": body["base_info"], "detail": "电影简介"}});
+    card
+}
+
+#[tokio::test]
+async fn a_mark_binds_a_code_to_one_user_until_released() {
+    let app = spawn_app().await;
+    let shop = app.given_a_shop(coupon(100, 5)).await;
+    let code = app.claimed_code(&shop, &shop.user_id, "mark").await;
+    let friend = app.given_a_user().await;
+    let friend_openid = app.openid_of(&friend, &shop.service_account.appid).await;
+    let mark = |openid: &str, is_mark: bool| json!({"code": code, "card_id": shop.card_id, "openid": openid, "is_mark": is_mark});
+
+    let without_card_id = app
+        .merchant(
+            &shop,
+            "/card/code/mark",
+            json!({"code": code, "openid": shop.openid, "is_mark": true}),
+        )
+        .await;
+    let unknown_openid = app
+        .merchant(&shop, "/card/code/mark", mark("o-nobody", true))
+        .await;
+    let marked = app
+        .merchant(&shop, "/card/code/mark", mark(&shop.openid, true))
+        .await;
+    let marked_again = app
+        .merchant(&shop, "/card/code/mark", mark(&shop.openid, true))
+        .await;
+    let taken = app
+        .merchant(&shop, "/card/code/mark", mark(&friend_openid, true))
+        .await;
+    let released = app
+        .merchant(&shop, "/card/code/mark", mark(&shop.openid, false))
+        .await;
+    let friend_marks = app
+        .merchant(&shop, "/card/code/mark", mark(&friend_openid, true))
+        .await;
+
+    assert_eq!(errcode(&without_card_id), 41012, "{without_card_id}");
+    assert_eq!(errcode(&unknown_openid), 40003, "{unknown_openid}");
+    assert_eq!(errcode(&marked), 0, "{marked}");
+    assert_eq!(
+        errcode(&marked_again),
+        0,
+        "marking twice for the same user is idempotent: {marked_again}"
+    );
+    assert_eq!(errcode(&taken), 40146, "{taken}");
+    assert!(
+        taken["errmsg"].as_str().unwrap().contains(&shop.openid),
+        "the message names who holds the mark: {taken}"
+    );
+    assert_eq!(errcode(&released), 0, "{released}");
+    assert_eq!(errcode(&friend_marks), 0, "{friend_marks}");
+}
+
+#[tokio::test]
+async fn a_movie_ticket_update_names_the_first_missing_field_and_stores_the_showing() {
+    let app = spawn_app().await;
+    let shop = app.given_a_shop(ticket("MOVIE_TICKET", 10)).await;
+    let code = app.claimed_code(&shop, &shop.user_id, "movie").await;
+    let full = json!({"code": code, "ticket_class": "4D", "show_time": 1_900_000_000, "duration": 120, "screening_room": "5号厅", "seat_number": ["5排14号"]});
+
+    let mut expected = Vec::new();
+    for (field, errcode_wanted) in [
+        ("ticket_class", 41014),
+        ("show_time", 41015),
+        ("screening_room", 41016),
+        ("seat_number", 41017),
+    ] {
+        let mut body = full.clone();
+        body.as_object_mut().unwrap().remove(field);
+        let answer = app
+            .merchant(&shop, "/card/movieticket/updateuser", body)
+            .await;
+        expected.push((field, errcode_wanted, answer));
+    }
+    let empty_seats = app
+        .merchant(&shop, "/card/movieticket/updateuser", json!({"code": code, "ticket_class": "4D", "show_time": 1_900_000_000, "screening_room": "5号厅", "seat_number": []}))
+        .await;
+    let updated = app
+        .merchant(&shop, "/card/movieticket/updateuser", full.clone())
+        .await;
+    let package = app
+        .get(&format!("/sim/v1/users/{}/cards", shop.user_id))
+        .await;
+
+    for (field, errcode_wanted, answer) in expected {
+        assert_eq!(
+            errcode(&answer),
+            errcode_wanted,
+            "without {field}: {answer}"
+        );
+    }
+    assert_eq!(errcode(&empty_seats), 41017, "{empty_seats}");
+    assert_eq!(errcode(&updated), 0, "{updated}");
+    let card = &package["cards"][0];
+    assert_eq!(card["ticket"]["screening_room"], "5号厅", "{package}");
+    assert_eq!(
+        card["ticket"]["seat_number"],
+        json!(["5排14号"]),
+        "{package}"
+    );
+}
+
+#[tokio::test]
+async fn ticket_apis_refuse_codes_of_other_card_types_and_boarding_passes_can_be_cancelled() {
+    let app = spawn_app().await;
+    let coupon_shop = app.given_a_shop(coupon(10, 5)).await;
+    let coupon_code = app
+        .claimed_code(&coupon_shop, &coupon_shop.user_id, "c")
+        .await;
+    let flight = app.given_a_shop(json!({"card": {"card_type": "BOARDING_PASS", "boarding_pass": {
+        "base_info": coupon(10, 5)["card"]["general_coupon"]["base_info"], "from": "广州", "to": "北京", "flight": "CE123"}}})).await;
+    let pass = app.claimed_code(&flight, &flight.user_id, "b").await;
+
+    let not_a_movie = app
+        .merchant(&coupon_shop, "/card/movieticket/updateuser", json!({"code": coupon_code, "ticket_class": "4D", "show_time": 1, "screening_room": "1", "seat_number": ["1"]}))
+        .await;
+    let incomplete = app
+        .merchant(
+            &flight,
+            "/card/boardingpass/checkin",
+            json!({"code": pass, "passenger_name": "乘客"}),
+        )
+        .await;
+    let checked_in = app
+        .merchant(&flight, "/card/boardingpass/checkin", json!({"code": pass, "passenger_name": "乘客", "class": "经济舱", "etkt_bnr": "12345678901234", "seat": "12A", "qrcode_data": "data", "is_cancel": false}))
+        .await;
+    let cancelled = app
+        .merchant(
+            &flight,
+            "/card/boardingpass/checkin",
+            json!({"code": pass, "is_cancel": true}),
+        )
+        .await;
+
+    assert_eq!(errcode(&not_a_movie), 45030, "{not_a_movie}");
+    assert!(
+        not_a_movie["errmsg"]
+            .as_str()
+            .unwrap()
+            .contains("MOVIE_TICKET"),
+        "{not_a_movie}"
+    );
+    assert_eq!(errcode(&incomplete), 41011, "{incomplete}");
+    assert!(
+        incomplete["errmsg"].as_str().unwrap().contains("class"),
+        "{incomplete}"
+    );
+    assert_eq!(errcode(&checked_in), 0, "{checked_in}");
+    assert_eq!(errcode(&cancelled), 0, "{cancelled}");
+}
+
+#[tokio::test]
+async fn the_pay_cell_the_self_consume_cell_and_the_centre_button_exclude_each_other() {
+    let app = spawn_app().await;
+    let shop = app.given_a_shop(coupon(10, 5)).await;
+    let mut with_centre = coupon(10, 5);
+    with_centre["card"]["general_coupon"]["base_info"]["center_title"] = json!("立即使用");
+    with_centre["card"]["general_coupon"]["base_info"]["center_url"] =
+        json!("https://shop.example/use");
+    let centre_card = app.merchant(&shop, "/card/create", with_centre).await["card_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pay = |card_id: &str, is_open: bool| json!({"card_id": card_id, "is_open": is_open});
+    let self_consume = |is_open: bool| json!({"card_id": shop.card_id, "is_open": is_open, "need_verify_cod": true, "need_remark_amount": false});
+
+    let pay_on = app
+        .merchant(&shop, "/card/paycell/set", pay(&shop.card_id, true))
+        .await;
+    let self_while_pay = app
+        .merchant(&shop, "/card/selfconsumecell/set", self_consume(true))
+        .await;
+    let pay_off = app
+        .merchant(&shop, "/card/paycell/set", pay(&shop.card_id, false))
+        .await;
+    let self_on = app
+        .merchant(&shop, "/card/selfconsumecell/set", self_consume(true))
+        .await;
+    let pay_while_self = app
+        .merchant(&shop, "/card/paycell/set", pay(&shop.card_id, true))
+        .await;
+    let pay_with_centre = app
+        .merchant(&shop, "/card/paycell/set", pay(&centre_card, true))
+        .await;
+    let unknown_card = app
+        .merchant(&shop, "/card/paycell/set", pay("pNoSuchCard", true))
+        .await;
+
+    assert_eq!(errcode(&pay_on), 0, "{pay_on}");
+    assert_eq!(errcode(&self_while_pay), 45046, "{self_while_pay}");
+    assert_eq!(errcode(&pay_off), 0, "{pay_off}");
+    assert_eq!(errcode(&self_on), 0, "{self_on}");
+    assert_eq!(errcode(&pay_while_self), 45046, "{pay_while_self}");
+    assert_eq!(errcode(&pay_with_centre), 40145, "{pay_with_centre}");
+    assert_eq!(errcode(&unknown_card), 40073, "{unknown_card}");
+}

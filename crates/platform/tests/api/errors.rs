@@ -15,9 +15,9 @@ async fn unknown_unbuilt_and_out_of_scope_paths_answer_in_wechats_format() {
         (Method::GET, "/no/such/api", 40066, "/no/such/api"),
         (
             Method::POST,
-            "/card/code/mark?access_token=x",
+            "/card/mpnews/gethtml?access_token=x",
             48001,
-            "/card/code/mark",
+            "/card/mpnews/gethtml",
         ),
         (Method::POST, "/card/location/batchget", 48001, "outside"),
         (Method::GET, "/card/getcolors/", 40066, "/card/getcolors/"),
