@@ -527,3 +527,26 @@ test('importCustomizedCodes, getDepositCodesCount and checkCustomizedCodes manag
   assert.ok(codes.includes(code), `${code} is not one of the deposited codes`);
   assert.equal((await call(shop.api, 'getCode', code, cardId)).openid, shop.openid);
 });
+
+test('updateMeetingTicket and updateMovieTicket store a ticket\'s details on the code', async () => {
+  const shop = await linkedShop();
+  const meeting = generalCoupon();
+  const movie = generalCoupon();
+  const created = await Promise.all([
+    call(shop.api, 'createCard', { card_type: 'MEETING_TICKET', meeting_ticket: { base_info: meeting.general_coupon.base_info, meeting_detail: '年会' } }),
+    call(shop.api, 'createCard', { card_type: 'MOVIE_TICKET', movie_ticket: { base_info: movie.general_coupon.base_info, detail: '电影简介' } }),
+  ]);
+  const [meetingCode, movieCode] = [await claimCode(shop, created[0].card_id), await claimCode(shop, created[1].card_id)];
+
+  await call(shop.api, 'updateMeetingTicket', { code: meetingCode, zone: 'C区', entrance: '东门', seat_number: '2排15号' });
+  const missingClass = await callError(shop.api, 'updateMovieTicket', { code: movieCode, show_time: 1900000000, screening_room: '5号厅', seat_number: ['5排14号'] });
+  const wrongType = await callError(shop.api, 'updateMovieTicket', { code: meetingCode, ticket_class: '4D', show_time: 1900000000, screening_room: '5号厅', seat_number: ['5排14号'] });
+  const held = (await adminGet(`/sim/v1/users/${shop.userId}/cards`)).cards;
+
+  assert.deepEqual(lastBody(shop.api, '/card/meetingticket/updateuser'), { code: meetingCode, zone: 'C区', entrance: '东门', seat_number: '2排15号' });
+  assert.equal(missingClass.code, 41014);
+  assert.equal(wrongType.code, 45030);
+  const meetingCard = held.find((card) => card.code === meetingCode);
+  assert.equal(meetingCard.ticket.entrance, '东门');
+  assert.equal(held.find((card) => card.code === movieCode).ticket, null);
+});

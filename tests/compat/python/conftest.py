@@ -127,6 +127,10 @@ class Admin:
         assert res.status_code == 200, (res.status_code, res.text)
         return res.json()
 
+    def card_package(self, user_id):
+        """The cards a simulated user holds, as the simulator's card package shows them."""
+        return self.get("/sim/v1/users/%s/cards" % user_id)["cards"]
+
     def events(self, appid, event):
         """The outbox events of one kind written for an app, newest first."""
         res = self.http.get(self.base + "/admin/v1/events", params={"appid": appid, "event": event})

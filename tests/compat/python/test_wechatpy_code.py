@@ -384,3 +384,53 @@ def test_deposit_code_get_deposit_count_and_check_code_manage_a_deposit_card(sho
     with pytest.raises(WeChatClientException) as over_remaining:
         shop.client.card.modify_stock(card_id, 1)
     assert_errcode(over_remaining, 40136)
+
+
+# --- Per-code ticket details and card cells ---------------------------------------
+
+
+def create_ticket_card(shop, card_type, **fields):
+    base_info = copy.deepcopy(GENERAL_COUPON["general_coupon"]["base_info"])
+    card = {"card_type": card_type, card_type.lower(): {"base_info": base_info, **fields}}
+    return shop.client.card.create({"card": card})
+
+
+def test_update_movie_ticket_stores_the_showing_and_names_a_missing_field(shop):
+    card_id = create_ticket_card(shop, "MOVIE_TICKET", detail="电影简介")
+    code = shop.claim_code(card_id)
+
+    shop.client.card.update_movie_ticket(code, "4D", 1900000000, 120, "5号厅", ["5排14号"])
+    with pytest.raises(WeChatClientException) as no_room:
+        shop.client.card.update_movie_ticket(code, "4D", 1900000000, 120, "", ["5排14号"])
+
+    assert shop.last_body("/card/movieticket/updateuser")["screening_room"] == ""
+    assert_errcode(no_room, 41016)
+    (held,) = shop.admin.card_package(shop.user_id)
+    assert held["ticket"]["screening_room"] == "5号厅"
+    assert held["ticket"]["seat_number"] == ["5排14号"]
+
+
+def test_checkin_boardingpass_accepts_wechatpys_defaults_and_a_cancel(shop):
+    card_id = create_ticket_card(shop, "BOARDING_PASS", **{"from": "广州", "to": "北京", "flight": "CE123"})
+    code = shop.claim_code(card_id)
+
+    shop.client.card.checkin_boardingpass(code, "乘客", "经济舱", "12345678901234")
+    checked_in = shop.last_body("/card/boardingpass/checkin")
+    shop.client.card.checkin_boardingpass(code, "乘客", "经济舱", "12345678901234", is_cancel=True)
+
+    # wechatpy sends an empty seat and gate and no qrcode_data unless told otherwise.
+    assert checked_in["seat"] == "" and "qrcode_data" not in checked_in
+    (held,) = shop.admin.card_package(shop.user_id)
+    assert held["ticket"]["is_cancel"] is True
+
+
+def test_set_paycell_opens_the_cell_and_refuses_a_card_with_a_centre_button(shop):
+    plain = shop.create_card()
+    with_centre = shop.create_card(center_title="立即使用", center_url="https://shop.example/use")
+
+    shop.client.card.set_paycell(plain, True)
+    with pytest.raises(WeChatClientException) as conflict:
+        shop.client.card.set_paycell(with_centre, True)
+
+    assert shop.last_body("/card/paycell/set") == {"card_id": with_centre, "is_open": True}
+    assert_errcode(conflict, 40145)

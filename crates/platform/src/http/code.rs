@@ -310,7 +310,9 @@ pub(crate) async fn boarding_pass(
     let required: &[&'static str] = if cancel {
         &[]
     } else {
-        &["passenger_name", "class", "etkt_bnr", "seat", "qrcode_data"]
+        // Compat: wechatpy sends seat "" and leaves qrcode_data out by default, so only
+        // these three are required.
+        &["passenger_name", "class", "etkt_bnr"]
     };
     let body = ticket_body(body, required)?;
     update_ticket(&app, &caller, "BOARDING_PASS", body).await
