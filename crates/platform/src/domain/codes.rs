@@ -237,6 +237,8 @@ impl CodeService {
                 openid: user_card.openid.clone(),
                 consume_source: "FROM_API".into(),
                 outer_str,
+                verify_code: None,
+                remark_amount: None,
             }
             .record(tx, &appid, now)?;
             user_card.status = UserCardStatus::Consumed;
@@ -1022,5 +1024,110 @@ mod tests {
         assert_eq!(start_of_day(1_699_977_600), 1_699_977_600);
         assert_eq!(start_of_day(1_699_977_600 + 3600 * 23), 1_699_977_600);
         assert_eq!(start_of_day(1_699_977_600 - 1), 1_699_977_600 - DAY);
+    }
+}
+
+/// What a user does at the counter with a card's cells (DESIGN.md §8, simulator only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CounterAction {
+    /// Redeems the code through the self-consume cell.
+    SelfConsume {
+        /// The verify code the user typed (needed when the cell asks for one).
+        verify_code: Option<String>,
+        /// The amount the user noted (needed when the cell asks for one).
+        remark_amount: Option<String>,
+    },
+    /// Pays through the quick-pay cell, which redeems the code.
+    Pay {
+        /// The amount paid, in fen.
+        fee: i64,
+        /// The amount due before the discount, in fen.
+        original_fee: i64,
+    },
+}
+
+impl CodeService {
+    /// The user redeems a held code through the card's self-consume cell or pays through its
+    /// pay cell: the code becomes `CONSUMED` and `user_consume_card` (with VerifyCode and
+    /// RemarkAmount) or `user_pay_from_pay_cell` is recorded, in one transaction.
+    ///
+    /// # Errors
+    /// The user does not hold the code, the cell is closed, a value the cell asks for is
+    /// missing, the code is not usable now, storage.
+    pub async fn at_counter(
+        &self,
+        user_id: &str,
+        card_id: &str,
+        code: &str,
+        action: CounterAction,
+    ) -> Result<UserCard, DomainError> {
+        let (now, ids) = (self.clock.now(), self.ids.clone());
+        let (user_id, card_id, code) = (user_id.to_owned(), card_id.to_owned(), code.to_owned());
+        store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let (mut user_card, _) = held(tx, &user_id, &card_id, &code)?;
+            let cells: Value = tx
+                .card_cells(&card_id)?
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or(Value::Null);
+            let event = match action {
+                CounterAction::SelfConsume {
+                    verify_code,
+                    remark_amount,
+                } => {
+                    let cell = cells.get("self_consume_cell").cloned().unwrap_or(Value::Null);
+                    if !cell.get("is_open").and_then(Value::as_bool).unwrap_or(false) {
+                        return Err(DomainError::CardFunctionNotSupported(format!(
+                            "card {card_id} has no open self-consume cell; the merchant opens it with /card/selfconsumecell/set"
+                        )));
+                    }
+                    let asks = |flag: &str| cell.get(flag).and_then(Value::as_bool).unwrap_or(false);
+                    if asks("need_verify_cod") && verify_code.as_deref().is_none_or(str::is_empty) {
+                        return Err(DomainError::MissingTicketField("verify_code"));
+                    }
+                    if asks("need_remark_amount") && remark_amount.as_deref().is_none_or(str::is_empty) {
+                        return Err(DomainError::MissingTicketField("remark_amount"));
+                    }
+                    DomainEvent::UserConsumeCard {
+                        card_id: user_card.card_id.clone(),
+                        code: user_card.code.clone(),
+                        openid: user_card.openid.clone(),
+                        // Compat: events.md §3.5 lists no value for self-redemption.
+                        consume_source: "FROM_SELF_CONSUME".into(),
+                        outer_str: None,
+                        verify_code,
+                        remark_amount,
+                    }
+                }
+                CounterAction::Pay { fee, original_fee } => {
+                    if !cells.get("pay_cell").and_then(Value::as_bool).unwrap_or(false) {
+                        return Err(DomainError::CardFunctionNotSupported(format!(
+                            "card {card_id} has no open pay cell; the merchant opens it with /card/paycell/set"
+                        )));
+                    }
+                    let seq = IdGen::next(tx, "trans")?;
+                    DomainEvent::UserPayFromPayCell {
+                        card_id: user_card.card_id.clone(),
+                        code: user_card.code.clone(),
+                        openid: user_card.openid.clone(),
+                        trans_id: format!("42{}", ids.digits("trans", &seq, 26)),
+                        fee,
+                        original_fee,
+                    }
+                }
+            };
+            usable(user_card.status_at(now))?;
+            if now < user_card.begin_time {
+                return Err(DomainError::OutsideValidity(format!(
+                    "the code is valid from {} (now {now})",
+                    user_card.begin_time
+                )));
+            }
+            tx.set_user_card_status(user_card.id, UserCardStatus::Consumed, Some(now))?;
+            event.record(tx, &user_card.appid, now)?;
+            user_card.status = UserCardStatus::Consumed;
+            user_card.consumed_at = Some(now);
+            Ok(user_card)
+        })
+        .await
     }
 }

@@ -77,6 +77,27 @@ pub enum DomainEvent {
         consume_source: String,
         /// The channel tag passed when redeeming.
         outer_str: Option<String>,
+        /// What the user typed when redeeming through the self-consume cell.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        verify_code: Option<String>,
+        /// The amount the user noted when redeeming through the self-consume cell.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        remark_amount: Option<String>,
+    },
+    /// A user paid through a card's quick-pay cell.
+    UserPayFromPayCell {
+        /// The card.
+        card_id: String,
+        /// The code.
+        code: String,
+        /// The payer's openid.
+        openid: String,
+        /// The (simulated) WeChat Pay transaction id.
+        trans_id: String,
+        /// The amount paid, in fen.
+        fee: i64,
+        /// The amount due before the card's discount, in fen.
+        original_fee: i64,
     },
     /// A user deleted a card from the card package.
     UserDelCard {
@@ -108,6 +129,7 @@ impl DomainEvent {
             DomainEvent::UserGetCard { .. } => "user_get_card",
             DomainEvent::UserGiftingCard { .. } => "user_gifting_card",
             DomainEvent::UserConsumeCard { .. } => "user_consume_card",
+            DomainEvent::UserPayFromPayCell { .. } => "user_pay_from_pay_cell",
             DomainEvent::UserDelCard { .. } => "user_del_card",
             DomainEvent::UserViewCard { .. } => "user_view_card",
         }
@@ -123,6 +145,7 @@ impl DomainEvent {
             DomainEvent::UserGetCard { openid, .. }
             | DomainEvent::UserGiftingCard { openid, .. }
             | DomainEvent::UserConsumeCard { openid, .. }
+            | DomainEvent::UserPayFromPayCell { openid, .. }
             | DomainEvent::UserDelCard { openid, .. }
             | DomainEvent::UserViewCard { openid, .. } => openid,
         }

@@ -11,7 +11,7 @@ use wxcard_wire::crypto::MsgCrypt;
 use wxcard_wire::event::{
     CardEvent, CardNotPassCheckEvent, CardPassCheckEvent, EventHeader, EventMessage,
     UserConsumeCardEvent, UserDelCardEvent, UserGetCardEvent, UserGiftingCardEvent,
-    UserViewCardEvent,
+    UserPayFromPayCellEvent, UserViewCardEvent,
 };
 use wxcard_wire::sign::server_signature;
 
@@ -117,13 +117,33 @@ pub fn render(due: &DueEvent, event: &DomainEvent) -> String {
             code,
             consume_source,
             outer_str,
+            verify_code,
+            remark_amount,
             ..
         } => CardEvent::UserConsumeCard(UserConsumeCardEvent {
             card_id,
             user_card_code: code,
             consume_source,
             outer_str: outer_str.unwrap_or_default(),
+            verify_code: verify_code.unwrap_or_default(),
+            remark_amount: remark_amount.unwrap_or_default(),
             ..UserConsumeCardEvent::default()
+        }),
+        DomainEvent::UserPayFromPayCell {
+            card_id,
+            code,
+            trans_id,
+            fee,
+            original_fee,
+            ..
+        } => CardEvent::UserPayFromPayCell(UserPayFromPayCellEvent {
+            card_id,
+            user_card_code: code,
+            trans_id,
+            // Compat: wxcard has no store locations; LocationId is 0.
+            location_id: 0,
+            fee,
+            original_fee,
         }),
         DomainEvent::UserGiftingCard {
             card_id,
@@ -544,5 +564,75 @@ mod tests {
         assert_eq!(first.len(), 19);
         assert!(first.bytes().all(|byte| byte.is_ascii_digit()));
         assert_ne!(first, second);
+    }
+
+    fn due(event: &DomainEvent) -> DueEvent {
+        DueEvent {
+            event: crate::domain::model::OutboxEvent {
+                id: 1,
+                appid: "wx0000000000000001".into(),
+                event: event.name().into(),
+                payload: serde_json::to_value(event).unwrap(),
+                created_at: 1_900_000_000,
+                status: "pending".into(),
+                attempts: 0,
+                next_attempt_at: 0,
+            },
+            app: crate::domain::model::App {
+                appid: "wx0000000000000001".into(),
+                secret: String::new(),
+                kind: crate::domain::model::AppKind::ServiceAccount,
+                name: "shop".into(),
+                original_id: "gh_000000000001".into(),
+                open_platform_id: None,
+                created_at: 0,
+            },
+            push: None,
+        }
+    }
+
+    #[test]
+    fn counter_events_render_their_verify_code_remark_amount_and_fees() {
+        let self_consume = DomainEvent::UserConsumeCard {
+            card_id: "pCard".into(),
+            code: "123412341234".into(),
+            openid: "oUser".into(),
+            consume_source: "FROM_SELF_CONSUME".into(),
+            outer_str: None,
+            verify_code: Some("1234".into()),
+            remark_amount: Some("88.00".into()),
+        };
+        let paid = DomainEvent::UserPayFromPayCell {
+            card_id: "pCard".into(),
+            code: "123412341234".into(),
+            openid: "oUser".into(),
+            trans_id: "4200000000000000000000000001".into(),
+            fee: 900,
+            original_fee: 1000,
+        };
+
+        let consume_xml = render(&due(&self_consume), &self_consume);
+        let pay_xml = render(&due(&paid), &paid);
+
+        assert!(
+            consume_xml.contains("<VerifyCode><![CDATA[1234]]></VerifyCode>"),
+            "{consume_xml}"
+        );
+        assert!(
+            consume_xml.contains("<RemarkAmount><![CDATA[88.00]]></RemarkAmount>"),
+            "{consume_xml}"
+        );
+        assert!(
+            pay_xml.contains("<Event><![CDATA[user_pay_from_pay_cell]]></Event>"),
+            "{pay_xml}"
+        );
+        assert!(
+            pay_xml.contains("<Fee><![CDATA[900]]></Fee>") || pay_xml.contains("<Fee>900</Fee>"),
+            "{pay_xml}"
+        );
+        assert!(
+            pay_xml.contains("<FromUserName><![CDATA[oUser]]></FromUserName>"),
+            "{pay_xml}"
+        );
     }
 }

@@ -14,7 +14,7 @@ use wxcard_wire::admin::{
 
 use crate::domain::accounts::UserDetails;
 use crate::domain::card_schema::CodeMode;
-use crate::domain::codes::{may_distribute, Claim};
+use crate::domain::codes::{may_distribute, Claim, CounterAction};
 use crate::domain::model::{App, AppKind};
 use crate::domain::DomainError;
 use crate::simulator::card_ext::{check_card_ext, CardExtCheck, CardExtFailure, TicketCandidate};
@@ -418,6 +418,7 @@ pub(crate) async fn card_package(
 pub(crate) async fn card_action(
     State(app): State<AppState>,
     Path((user_id, card_id, code, action)): Path<(String, String, String, String)>,
+    body: axum::body::Bytes,
 ) -> Result<Response, HttpError> {
     match action.as_str() {
         "view" => {
@@ -432,9 +433,36 @@ pub(crate) async fn card_action(
                 .delete_from_package(&user_id, &card_id, &code)
                 .await?;
         }
+        "self-consume" | "pay" => {
+            let body: serde_json::Value = if body.is_empty() {
+                serde_json::json!({})
+            } else {
+                serde_json::from_slice(&body)
+                    .map_err(|error| HttpError::BadBody(format!("the body is not JSON: {error}")))?
+            };
+            let text = |name: &str| body.get(name).and_then(serde_json::Value::as_str).map(str::to_owned);
+            let action = if action == "pay" {
+                let fee = body.get("fee").and_then(serde_json::Value::as_i64).ok_or_else(|| {
+                    HttpError::MissingField("fee (the amount paid, in fen) is missing".into())
+                })?;
+                let original_fee = body.get("original_fee").and_then(serde_json::Value::as_i64).unwrap_or(fee);
+                if fee < 0 || original_fee < fee {
+                    return Err(HttpError::BadBody(format!(
+                        "fee {fee} and original_fee {original_fee} must satisfy 0 <= fee <= original_fee (fen)"
+                    )));
+                }
+                CounterAction::Pay { fee, original_fee }
+            } else {
+                CounterAction::SelfConsume {
+                    verify_code: text("verify_code"),
+                    remark_amount: text("remark_amount"),
+                }
+            };
+            app.codes.at_counter(&user_id, &card_id, &code, action).await?;
+        }
         other => {
             return Err(HttpError::UnknownPath(format!(
-            "/sim/v1/users/{user_id}/cards/{card_id}/{code}/{other} (actions: view, delete, gift)"
+            "/sim/v1/users/{user_id}/cards/{card_id}/{code}/{other} (actions: view, delete, gift, self-consume, pay)"
         )))
         }
     }

@@ -959,3 +959,135 @@ async fn the_pay_cell_the_self_consume_cell_and_the_centre_button_exclude_each_o
     assert_eq!(errcode(&pay_with_centre), 40145, "{pay_with_centre}");
     assert_eq!(errcode(&unknown_card), 40073, "{unknown_card}");
 }
+
+#[tokio::test]
+async fn the_user_redeems_at_the_counter_through_the_self_consume_and_pay_cells() {
+    let app = spawn_app().await;
+    let shop = app.given_a_shop(coupon(10, 5)).await;
+    let self_code = app.claimed_code(&shop, &shop.user_id, "self").await;
+    let pay_code = app.claimed_code(&shop, &shop.user_id, "pay").await;
+    let counter = |code: &str, action: &str| {
+        format!(
+            "/sim/v1/users/{}/cards/{}/{code}/{action}",
+            shop.user_id, shop.card_id
+        )
+    };
+
+    let (_, while_closed) = app
+        .post(&counter(&self_code, "self-consume"), &json!({}))
+        .await;
+    app.merchant(&shop, "/card/selfconsumecell/set", json!({"card_id": shop.card_id, "is_open": true, "need_verify_cod": true, "need_remark_amount": true})).await;
+    let (_, without_verify_code) = app
+        .post(
+            &counter(&self_code, "self-consume"),
+            &json!({"remark_amount": "88.00"}),
+        )
+        .await;
+    let (_, self_consumed) = app
+        .post(
+            &counter(&self_code, "self-consume"),
+            &json!({"verify_code": "1234", "remark_amount": "88.00"}),
+        )
+        .await;
+    let (_, again) = app
+        .post(
+            &counter(&self_code, "self-consume"),
+            &json!({"verify_code": "1234", "remark_amount": "88.00"}),
+        )
+        .await;
+    app.merchant(
+        &shop,
+        "/card/selfconsumecell/set",
+        json!({"card_id": shop.card_id, "is_open": false}),
+    )
+    .await;
+    app.merchant(
+        &shop,
+        "/card/paycell/set",
+        json!({"card_id": shop.card_id, "is_open": true}),
+    )
+    .await;
+    let (_, overpaid) = app
+        .post(
+            &counter(&pay_code, "pay"),
+            &json!({"fee": 1200, "original_fee": 1000}),
+        )
+        .await;
+    let (_, paid) = app
+        .post(
+            &counter(&pay_code, "pay"),
+            &json!({"fee": 900, "original_fee": 1000}),
+        )
+        .await;
+    let pay_status = app
+        .merchant(
+            &shop,
+            "/card/code/get",
+            json!({"code": pay_code, "check_consume": false}),
+        )
+        .await;
+    let consumed = app
+        .get(&format!(
+            "/admin/v1/events?appid={}&event=user_consume_card",
+            shop.service_account.appid
+        ))
+        .await;
+    let payments = app
+        .get(&format!(
+            "/admin/v1/events?appid={}&event=user_pay_from_pay_cell",
+            shop.service_account.appid
+        ))
+        .await;
+
+    assert_eq!(errcode(&while_closed), 45030, "{while_closed}");
+    assert!(
+        while_closed["errmsg"]
+            .as_str()
+            .unwrap()
+            .contains("/card/selfconsumecell/set"),
+        "{while_closed}"
+    );
+    assert_eq!(
+        errcode(&without_verify_code),
+        41011,
+        "{without_verify_code}"
+    );
+    assert!(
+        without_verify_code["errmsg"]
+            .as_str()
+            .unwrap()
+            .contains("verify_code"),
+        "{without_verify_code}"
+    );
+    assert_eq!(errcode(&self_consumed), 0, "{self_consumed}");
+    assert_eq!(
+        errcode(&again),
+        40099,
+        "a self-consumed code is consumed: {again}"
+    );
+    assert_ne!(errcode(&overpaid), 0, "{overpaid}");
+    assert_eq!(errcode(&paid), 0, "{paid}");
+    assert_eq!(pay_status["user_card_status"], "CONSUMED", "{pay_status}");
+    let consume = &consumed["events"][0]["payload"];
+    assert_eq!(consume["code"], self_code.as_str(), "{consumed}");
+    assert_eq!(consume["verify_code"], "1234", "{consumed}");
+    assert_eq!(consume["remark_amount"], "88.00", "{consumed}");
+    assert_eq!(consume["consume_source"], "FROM_SELF_CONSUME", "{consumed}");
+    let payment = &payments["events"][0]["payload"];
+    assert_eq!(
+        payments["events"].as_array().unwrap().len(),
+        1,
+        "{payments}"
+    );
+    assert_eq!(payment["code"], pay_code.as_str(), "{payments}");
+    assert_eq!(
+        (payment["fee"].as_i64(), payment["original_fee"].as_i64()),
+        (Some(900), Some(1000)),
+        "{payments}"
+    );
+    assert_eq!(
+        payment["trans_id"].as_str().unwrap().len(),
+        28,
+        "{payments}"
+    );
+}
