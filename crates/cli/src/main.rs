@@ -8,6 +8,7 @@ mod demo;
 mod events;
 mod loadgen;
 mod serve;
+mod sim;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +37,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Follow the pushes a running wxcard sends (`tail`), or send one again (`redeliver ID`).
     Events(events::EventsArgs),
+    /// Act as a virtual WeChat user: create users, wx.login, wx.addCard, wx.openCard, and
+    /// view, delete, gift, self-consume or pay with a held card.
+    Sim(sim::SimArgs),
 }
 
 /// Options shared by `serve` and `demo`.
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
         }
         Command::Bench(args) => bench::run(&args),
         Command::Events(args) => events::run(&args),
+        Command::Sim(args) => sim::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

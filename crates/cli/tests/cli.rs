@@ -223,3 +223,73 @@ fn a_platform_killed_during_delivery_delivers_every_event_after_restart() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `wxcard sim ARGS` against `platform`; returns (success, stdout, stderr).
+fn sim(platform: &Platform, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_wxcard"))
+        .arg("sim")
+        .args(args)
+        .args(["--url", &platform.base])
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn wxcard_sim_acts_as_a_user_and_explains_a_refusal() {
+    let dir = std::env::temp_dir().join(format!("wxcard-sim-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let platform = Platform::start(&dir.join("sim.db"));
+    let mini_program = platform.call(
+        "POST",
+        "/admin/v1/apps",
+        &serde_json::json!({"kind": "mini_program", "name": "shop-mp"}),
+    );
+    let mp_appid = mini_program["appid"].as_str().unwrap();
+
+    let (created_ok, created, _) = sim(
+        &platform,
+        &[
+            "new-user",
+            "alice",
+            "--base-library",
+            "1.0.0",
+            "--client",
+            "ios/8.0.50",
+        ],
+    );
+    let user: serde_json::Value = serde_json::from_str(&created).unwrap();
+    let user_id = user["user_id"].as_str().unwrap();
+    let (shown_ok, shown, _) = sim(&platform, &["user", user_id]);
+    let (login_ok, login, _) = sim(&platform, &["login", user_id, mp_appid]);
+    let (old_client_ok, _, old_client) =
+        sim(&platform, &["add-card", user_id, mp_appid, "pNoCard", "{}"]);
+    let (bad_action_ok, _, bad_action) = sim(&platform, &["card", user_id, "pNoCard", "1", "eat"]);
+    let (no_user_ok, _, no_user) = sim(&platform, &["cards", "u-nobody"]);
+
+    assert!(
+        created_ok && shown_ok && login_ok,
+        "{created} {shown} {login}"
+    );
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["base_library"], "1.0.0", "{shown}");
+    assert_eq!(shown["client"]["os"], "ios", "{shown}");
+    let login: serde_json::Value = serde_json::from_str(&login).unwrap();
+    assert_eq!(login["errMsg"], "login:ok", "{login}");
+    assert!(
+        !old_client_ok,
+        "a base library below 1.1.0 has no wx.addCard"
+    );
+    assert!(old_client.contains("addCard"), "{old_client}");
+    assert!(
+        !bad_action_ok && bad_action.contains("self-consume"),
+        "{bad_action}"
+    );
+    assert!(!no_user_ok && no_user.contains("u-nobody"), "{no_user}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
