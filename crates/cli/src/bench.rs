@@ -540,10 +540,12 @@ fn start_server(exe: &Path, db: &PathBuf) -> anyhow::Result<(Server, Duration)> 
             "warn",
             "--seed",
             "1",
+            "--stop-with-stdin",
             "--db",
         ])
         .arg(db)
-        .stdin(Stdio::null())
+        // The server stops when this pipe closes, so a killed bench leaves nothing running.
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

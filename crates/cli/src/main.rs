@@ -72,6 +72,9 @@ struct ServeArgs {
     /// Bearer token for /admin and /sim; required to listen beyond loopback
     #[arg(long, value_name = "TOKEN")]
     admin_token: Option<String>,
+    /// Stop when stdin closes: set by `wxcard bench` so a killed bench leaves no server behind
+    #[arg(long, hide = true)]
+    stop_with_stdin: bool,
 }
 
 #[derive(Debug, Args)]
@@ -94,7 +97,9 @@ fn main() -> ExitCode {
             &args.server,
             args.database_url,
             args.admin_token,
-            serve::Mode::Serve,
+            serve::Mode::Serve {
+                stop_with_stdin: args.stop_with_stdin,
+            },
         ),
         Command::Demo(args) => serve::run(&args.server, None, None, serve::Mode::Demo),
         Command::Routes(args) => {

@@ -11,7 +11,10 @@ use crate::ServerArgs;
 /// Which command is running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
-    Serve,
+    Serve {
+        /// Stop when stdin reaches EOF (the spawning process is gone).
+        stop_with_stdin: bool,
+    },
     Demo,
 }
 
@@ -70,6 +73,18 @@ pub(crate) fn run(
             crate::demo::seed_and_print(&handle, addr, &config).await?;
         }
         tokio::spawn(stop_on_signal(handle.clone()));
+        if let Mode::Serve {
+            stop_with_stdin: true,
+        } = mode
+        {
+            let handle = handle.clone();
+            std::thread::spawn(move || {
+                // The parent holds the other end; EOF means it is gone.
+                let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+                tracing::info!("stopping: stdin closed");
+                handle.shutdown();
+            });
+        }
         app.run_until_stopped()
             .await
             .context("the server stopped with an error")?;

@@ -293,3 +293,43 @@ fn wxcard_sim_acts_as_a_user_and_explains_a_refusal() {
     assert!(!no_user_ok && no_user.contains("u-nobody"), "{no_user}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_server_started_with_stop_with_stdin_stops_when_its_parent_goes() {
+    let dir = std::env::temp_dir().join(format!("wxcard-stdin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wxcard"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log",
+            "warn",
+            "--stop-with-stdin",
+            "--db",
+        ])
+        .arg(dir.join("stdin.db"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let still_running = child.try_wait().unwrap().is_none();
+
+    drop(child.stdin.take()); // what the OS does when the parent dies
+    let mut status = None;
+    wait_until(Duration::from_secs(20), "the server to stop", || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+
+    assert!(line.starts_with("listening on "), "{line}");
+    assert!(still_running, "the server runs while stdin is open");
+    assert!(status.unwrap().success(), "{status:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
