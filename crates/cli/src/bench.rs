@@ -50,6 +50,8 @@ const CREATE_TARGET: f64 = 0.05;
 const CLAIM_TARGET: f64 = 0.15;
 const CONSUME_TARGET: f64 = 0.30;
 const CODE_GET_TARGET: f64 = 0.50;
+/// How many distinct codes the warm code/get scenario cycles through.
+const CODE_GET_WORKING_SET: u64 = 1000;
 const DEPOSIT_TARGET: Duration = Duration::from_secs(15);
 
 /// The card `/card/create` is measured with: a complete GENERAL_COUPON.
@@ -170,6 +172,8 @@ fn http_scenarios(
     let consume_shop = shop.clone();
     let claimed = Arc::new(AtomicU64::new(0));
     let claimed_for_consume = Arc::clone(&claimed);
+    let (claimed_for_get, claimed_for_cold_get) = (Arc::clone(&claimed), Arc::clone(&claimed));
+    let (get_shop, cold_get_shop) = (shop.clone(), shop.clone());
     let scenarios: Vec<(Target, Option<f64>)> = vec![
         (
             Target::get("GET /healthz (the limit)", "/healthz", "ok"),
@@ -236,15 +240,32 @@ fn http_scenarios(
             ),
             Some(CONSUME_TARGET),
         ),
+        // A shop's counter checking its active codes: 1,000 codes in turn, each looked up
+        // many times (the read cache answers repeats until a code changes).
         (
-            Target::post(
-                "POST /card/code/get",
+            Target::generated(
+                "POST /card/code/get, 1000 codes",
                 format!("/card/code/get?access_token={}", shop.token),
-                format!(
-                    r#"{{"code":"C0","card_id":"{}","check_consume":false}}"#,
-                    shop.card_id
-                ),
                 "user_card_status",
+                Arc::new(move |n| {
+                    let codes = claimed_for_get
+                        .load(Ordering::Relaxed)
+                        .min(CODE_GET_WORKING_SET);
+                    (codes > 0).then(|| get_shop.code_get_body(n % codes))
+                }),
+            ),
+            Some(CODE_GET_TARGET),
+        ),
+        // Every code looked up once: nothing is cached, each answer is a SQLite read.
+        (
+            Target::generated(
+                "POST /card/code/get, each once",
+                format!("/card/code/get?access_token={}", shop.token),
+                "user_card_status",
+                Arc::new(move |n| {
+                    (n < claimed_for_cold_get.load(Ordering::Relaxed))
+                        .then(|| cold_get_shop.code_get_body(n))
+                }),
             ),
             Some(CODE_GET_TARGET),
         ),
@@ -290,7 +311,7 @@ fn http_scenarios(
     let deposit = runtime.block_on(deposit_codes(server.addr, &shop, args.deposit_codes))?;
     println!();
     println!(
-        "{:<28} {:>10} {:>9} {:>9} {:>7} {:>9}   target",
+        "{:<32} {:>10} {:>9} {:>9} {:>7} {:>9}   target",
         "endpoint", "req/s", "p50", "p99", "errors", "/healthz"
     );
     let limit = results[0].throughput();
@@ -301,7 +322,7 @@ fn http_scenarios(
             format!(">= {:>3.0} %  {}", goal * 100.0, verdict(ratio >= goal))
         });
         println!(
-            "{:<28} {:>10.0} {:>7.2}ms {:>7.2}ms {:>7} {:>8.1}%   {goal_text}",
+            "{:<32} {:>10.0} {:>7.2}ms {:>7.2}ms {:>7} {:>8.1}%   {goal_text}",
             target.name,
             result.throughput(),
             ms(result.percentile(0.5)),
@@ -347,6 +368,14 @@ struct Shop {
 const BENCH_USERS: usize = 2000;
 
 impl Shop {
+    /// The body of a `/card/code/get` of the n-th claimed code.
+    fn code_get_body(&self, n: u64) -> String {
+        format!(
+            r#"{{"code":"C{n}","card_id":"{}","check_consume":false}}"#,
+            self.card_id
+        )
+    }
+
     fn add_card_body(&self, n: u64) -> String {
         let code = format!("C{n}");
         let nonce = format!("n{n}");

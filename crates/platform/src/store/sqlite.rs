@@ -82,24 +82,103 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     keep_readers: usize,
     path: PathBuf,
-    cards: Arc<CardCache>,
+    caches: Arc<Caches>,
 }
 
-/// Cards that readers fetched, trusted while no card write has started or committed since.
+/// Rows that readers fetched, trusted while no write to their table has started or committed
+/// since.
 ///
 /// SQLite here has exactly one writer (one thread of one process), so the writer can tell the
-/// readers when cards change: `generation` is even while no card write is in flight; the
-/// writer makes it odd before the first card write of a batch and even again once the batch
+/// readers when a table changes: `generation` is even while no write to it is in flight; the
+/// writer makes it odd before the first such write of a batch and even again once the batch
 /// has committed or rolled back. A reader trusts an entry only if it was stored under the
 /// current, even generation, and stores one only if the generation did not move while it read.
-#[derive(Debug, Default)]
-struct CardCache {
+#[derive(Debug)]
+struct Cache<K, V> {
     generation: AtomicU64,
-    entries: Mutex<HashMap<String, (u64, Card)>>,
+    entries: Mutex<HashMap<K, (u64, V)>>,
 }
 
-/// The cache is emptied when it holds more cards than this.
-const CARD_CACHE_LIMIT: usize = 10_000;
+/// A cache is emptied when it holds more entries than this.
+const CACHE_LIMIT: usize = 10_000;
+
+impl<K, V> Default for Cache<K, V> {
+    fn default() -> Self {
+        Self {
+            generation: AtomicU64::new(0),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Cache<K, V> {
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (u64, V)>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The entry, if it was stored under the current generation and no write is in flight.
+    fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        let generation = self.generation();
+        if generation % 2 != 0 {
+            return None;
+        }
+        match self.lock().get(key) {
+            Some((stored_at, value)) if *stored_at == generation => Some(value.clone()),
+            _ => None,
+        }
+    }
+
+    /// Stores what a reader read in a snapshot that began at generation `began`, unless a
+    /// write was in flight then or has started since.
+    fn put(&self, began: u64, key: K, value: &V) {
+        if began % 2 == 0 && self.generation() == began {
+            let mut entries = self.lock();
+            if entries.len() >= CACHE_LIMIT {
+                entries.clear();
+            }
+            entries.insert(key, (began, value.clone()));
+        }
+    }
+
+    /// The writer is about to write the table (once per batch): entries stop being trusted.
+    fn writes_begin(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The batch that wrote the table has committed or rolled back: readers may cache again.
+    fn writes_end(&self) {
+        self.lock().clear();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A code lookup: account, code, and the card_id filter.
+type CodeKey = (String, String, Option<String>);
+
+/// The reader caches: cards by card_id, and code lookups (`user_cards_by_code`, the hot path
+/// of `/card/code/get`).
+#[derive(Debug, Default)]
+struct Caches {
+    cards: Cache<String, Card>,
+    codes: Cache<CodeKey, Vec<UserCard>>,
+}
+
+/// Which cached tables a writer batch has written.
+#[derive(Debug, Default)]
+struct Written {
+    cards: Cell<bool>,
+    codes: Cell<bool>,
+}
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -124,13 +203,13 @@ impl SqliteStore {
             .map_err(backend)?;
         migrate(&mut writer)?;
 
-        let cards = Arc::new(CardCache::default());
-        let writer_cards = Arc::clone(&cards);
+        let caches = Arc::new(Caches::default());
+        let writer_caches = Arc::clone(&caches);
         let (write_sender, write_receiver) = mpsc::channel::<Job>();
         let max_batch = options.max_batch.max(1);
         thread::Builder::new()
             .name("wxcard-sqlite-writer".into())
-            .spawn(move || run_writer(&writer, &write_receiver, max_batch, &writer_cards))
+            .spawn(move || run_writer(&writer, &write_receiver, max_batch, &writer_caches))
             .map_err(backend)?;
 
         let keep_readers = options.readers.max(1);
@@ -142,7 +221,7 @@ impl SqliteStore {
             readers: Mutex::new(readers),
             keep_readers,
             path: options.path.clone(),
-            cards,
+            caches,
         }))
     }
 }
@@ -175,7 +254,7 @@ impl Store for SqliteStore {
                 return;
             }
         };
-        if let Some(connection) = run_read(connection, job, &self.cards) {
+        if let Some(connection) = run_read(connection, job, &self.caches) {
             let mut idle = self
                 .readers
                 .lock()
@@ -247,7 +326,7 @@ fn run_writer(
     connection: &Connection,
     queue: &mpsc::Receiver<Job>,
     max_batch: usize,
-    cards: &CardCache,
+    caches: &Caches,
 ) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -257,12 +336,12 @@ fn run_writer(
                 Err(_) => break,
             }
         }
-        run_batch(connection, batch, cards);
+        run_batch(connection, batch, caches);
     }
 }
 
 /// Runs queued jobs in one transaction, one savepoint each, then answers them all.
-fn run_batch(connection: &Connection, batch: Vec<Job>, cards: &CardCache) {
+fn run_batch(connection: &Connection, batch: Vec<Job>, caches: &Caches) {
     if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
         let message = error.to_string();
         for job in batch {
@@ -272,7 +351,7 @@ fn run_batch(connection: &Connection, batch: Vec<Job>, cards: &CardCache) {
         return;
     }
     let mut completions = Vec::with_capacity(batch.len());
-    let cards_written = Cell::new(false);
+    let written = Written::default();
     for job in batch {
         if let Err(error) = exec_cached(connection, "SAVEPOINT job") {
             tracing::error!(error = %error, "could not open a savepoint");
@@ -281,8 +360,8 @@ fn run_batch(connection: &Connection, batch: Vec<Job>, cards: &CardCache) {
         let mut tx = SqliteTx {
             connection,
             role: Role::Writer {
-                cards,
-                cards_written: &cards_written,
+                caches,
+                written: &written,
             },
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
@@ -306,14 +385,12 @@ fn run_batch(connection: &Connection, batch: Vec<Job>, cards: &CardCache) {
     if committed.is_err() {
         let _ = connection.execute_batch("ROLLBACK");
     }
-    if cards_written.get() {
-        // Committed or rolled back, the batch is over: readers may cache again.
-        cards
-            .entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
-        cards.generation.fetch_add(1, Ordering::SeqCst);
+    // Committed or rolled back, the batch is over: readers may cache again.
+    if written.cards.get() {
+        caches.cards.writes_end();
+    }
+    if written.codes.get() {
+        caches.codes.writes_end();
     }
     for complete in completions {
         complete(
@@ -328,12 +405,12 @@ fn run_batch(connection: &Connection, batch: Vec<Job>, cards: &CardCache) {
 /// Runs a read job on `connection`, in a snapshot that begins with its first statement (a
 /// job answered from the card cache touches no table); gives the connection back unless the
 /// job panicked (its state is then unknown).
-fn run_read(connection: Connection, job: Job, cards: &CardCache) -> Option<Connection> {
+fn run_read(connection: Connection, job: Job, caches: &Caches) -> Option<Connection> {
     let started = Cell::new(None);
     let mut tx = SqliteTx {
         connection: &connection,
         role: Role::Reader {
-            cards,
+            caches,
             started: &started,
         },
     };
@@ -383,28 +460,29 @@ struct SqliteTx<'c> {
 
 /// What kind of connection a transaction runs on.
 enum Role<'c> {
-    /// The writer, inside a batch; notes whether the batch wrote a card.
+    /// The writer, inside a batch; notes which cached tables the batch wrote.
     Writer {
-        cards: &'c CardCache,
-        cards_written: &'c Cell<bool>,
+        caches: &'c Caches,
+        written: &'c Written,
     },
-    /// A reader; `started` holds the cache generation seen when its snapshot began.
+    /// A reader; `started` holds the cache generations (cards, codes) seen when its snapshot
+    /// began.
     Reader {
-        cards: &'c CardCache,
-        started: &'c Cell<Option<u64>>,
+        caches: &'c Caches,
+        started: &'c Cell<Option<(u64, u64)>>,
     },
 }
 
 impl SqliteTx<'_> {
     /// Begins a reader's snapshot before its first statement.
     fn begin(&self) -> StoreResult<()> {
-        if let Role::Reader { cards, started } = &self.role {
+        if let Role::Reader { caches, started } = &self.role {
             if started.get().is_none() {
-                // The generation is read before the snapshot begins, so a snapshot never misses
-                // a card write that finished before that generation.
-                let generation = cards.generation.load(Ordering::SeqCst);
+                // The generations are read before the snapshot begins, so a snapshot never
+                // misses a write that finished before them.
+                let generations = (caches.cards.generation(), caches.codes.generation());
                 exec_cached(self.connection, "BEGIN").map_err(backend)?;
-                started.set(Some(generation));
+                started.set(Some(generations));
             }
         }
         Ok(())
@@ -412,13 +490,18 @@ impl SqliteTx<'_> {
 
     /// Marks the batch as writing cards (the writer calls this before each card write).
     fn writing_cards(&self) {
-        if let Role::Writer {
-            cards,
-            cards_written,
-        } = &self.role
-        {
-            if !cards_written.replace(true) {
-                cards.generation.fetch_add(1, Ordering::SeqCst);
+        if let Role::Writer { caches, written } = &self.role {
+            if !written.cards.replace(true) {
+                caches.cards.writes_begin();
+            }
+        }
+    }
+
+    /// Marks the batch as writing user cards (before each insert or update of `user_cards`).
+    fn writing_codes(&self) {
+        if let Role::Writer { caches, written } = &self.role {
+            if !written.codes.replace(true) {
+                caches.codes.writes_begin();
             }
         }
     }
@@ -939,18 +1022,9 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn card(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
-        if let Role::Reader { cards, .. } = &self.role {
-            let generation = cards.generation.load(Ordering::SeqCst);
-            if generation % 2 == 0 {
-                let entries = cards
-                    .entries
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if let Some((stored_at, card)) = entries.get(card_id) {
-                    if *stored_at == generation {
-                        return Ok(Some(card.clone()));
-                    }
-                }
+        if let Role::Reader { caches, .. } = &self.role {
+            if let Some(card) = caches.cards.get(card_id) {
+                return Ok(Some(card));
             }
         }
         let card = self.query_one(
@@ -958,18 +1032,9 @@ impl Tx for SqliteTx<'_> {
             [card_id],
             card_from_row,
         )?;
-        if let (Role::Reader { cards, started }, Some(card)) = (&self.role, &card) {
-            let began = started.get().unwrap_or(1);
-            // Cache only what was read under an even generation that has not moved since.
-            if began % 2 == 0 && cards.generation.load(Ordering::SeqCst) == began {
-                let mut entries = cards
-                    .entries
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if entries.len() >= CARD_CACHE_LIMIT {
-                    entries.clear();
-                }
-                entries.insert(card.card_id.clone(), (began, card.clone()));
+        if let (Role::Reader { caches, started }, Some(card)) = (&self.role, &card) {
+            if let Some((began, _)) = started.get() {
+                caches.cards.put(began, card.card_id.clone(), card);
             }
         }
         Ok(card)
@@ -1158,6 +1223,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_user_card(&mut self, user_card: &UserCard) -> StoreResult<i64> {
+        self.writing_codes();
         let id: Option<i64> = self.query_one(
             "INSERT INTO user_cards (card_id, appid, code, user_id, openid, status, begin_time, end_time, outer_str, claimed_at, consumed_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
@@ -1185,11 +1251,27 @@ impl Tx for SqliteTx<'_> {
         code: &str,
         card_id: Option<&str>,
     ) -> StoreResult<Vec<UserCard>> {
-        self.query_all(
+        let key = (
+            appid.to_owned(),
+            code.to_owned(),
+            card_id.map(str::to_owned),
+        );
+        if let Role::Reader { caches, .. } = &self.role {
+            if let Some(found) = caches.codes.get(&key) {
+                return Ok(found);
+            }
+        }
+        let found = self.query_all(
             concat!("SELECT ", user_card_columns!(), " FROM user_cards WHERE appid = ?1 AND code = ?2 AND (?3 IS NULL OR card_id = ?3) ORDER BY id"),
             params![appid, code, card_id],
             user_card_from_row,
-        )
+        )?;
+        if let Role::Reader { caches, started } = &self.role {
+            if let Some((_, began)) = started.get() {
+                caches.codes.put(began, key, &found);
+            }
+        }
+        Ok(found)
     }
 
     fn set_user_card_status(
@@ -1198,11 +1280,13 @@ impl Tx for SqliteTx<'_> {
         status: UserCardStatus,
         consumed_at: Option<i64>,
     ) -> StoreResult<()> {
+        self.writing_codes();
         self.execute("UPDATE user_cards SET status = ?2, consumed_at = coalesce(?3, consumed_at) WHERE id = ?1", params![id, status.as_str(), consumed_at])?;
         Ok(())
     }
 
     fn set_user_card_code(&mut self, id: i64, code: &str) -> StoreResult<()> {
+        self.writing_codes();
         self.execute(
             "UPDATE user_cards SET code = ?2 WHERE id = ?1",
             params![id, code],
@@ -1463,6 +1547,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn move_user_card(&mut self, id: i64, user_id: &str, openid: &str) -> StoreResult<()> {
+        self.writing_codes();
         self.execute(
             "UPDATE user_cards SET user_id = ?2, openid = ?3, status = 'NORMAL' WHERE id = ?1",
             params![id, user_id, openid],

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::domain::model::{App, AppKind, Card, CardStatus};
+use crate::domain::model::{App, AppKind, Card, CardStatus, User, UserCard, UserCardStatus};
 use crate::store::sqlite::{Durability, SqliteOptions, SqliteStore};
 use crate::store::{self, Store, StoreError, Tx};
 
@@ -68,6 +68,7 @@ async fn conformance(store: Arc<dyn Store>) {
     reads_see_committed_writes(&store).await;
     a_card_read_after_an_update_commits_shows_the_update(&store).await;
     card_reads_racing_updates_end_on_the_last_update(&store).await;
+    code_lookups_show_every_committed_change_to_a_code(&store).await;
 }
 
 async fn concurrent_writes_each_commit_exactly_once(store: &Arc<dyn Store>) {
@@ -259,4 +260,120 @@ async fn card_reads_racing_updates_end_on_the_last_update(store: &Arc<dyn Store>
     }
 
     assert_eq!(read_quantity(store, "pracing").await, 100);
+}
+
+/// What a code lookup answers now: (status, code, user_id) of each match.
+async fn lookup(
+    store: &Arc<dyn Store>,
+    code: &'static str,
+) -> Vec<(UserCardStatus, String, String)> {
+    store::read(&**store, move |tx: &mut dyn Tx| {
+        tx.user_cards_by_code("wxcards", code, None)
+    })
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|found| (found.status, found.code, found.user_id))
+    .collect()
+}
+
+/// Looks a code up twice, so that an engine with a read cache answers the second from it.
+async fn lookup_twice(
+    store: &Arc<dyn Store>,
+    code: &'static str,
+) -> Vec<(UserCardStatus, String, String)> {
+    let first = lookup(store, code).await;
+    assert_eq!(
+        lookup(store, code).await,
+        first,
+        "two reads of {code} differ"
+    );
+    first
+}
+
+async fn code_lookups_show_every_committed_change_to_a_code(store: &Arc<dyn Store>) {
+    let user = |user_id: &str| User {
+        user_id: user_id.into(),
+        nickname: user_id.into(),
+        profile: std::collections::BTreeMap::new(),
+        client_os: "ios".into(),
+        client_version: "8.0.50".into(),
+        base_library: "3.5.0".into(),
+        created_at: 0,
+    };
+    store::write(&**store, move |tx: &mut dyn Tx| {
+        tx.insert_card(&card("pcodes", 10))?;
+        tx.insert_user(&user("u-giver"))?;
+        tx.insert_user(&user("u-friend"))
+    })
+    .await
+    .unwrap();
+    let held = UserCard {
+        id: 0,
+        card_id: "pcodes".into(),
+        appid: "wxcards".into(),
+        code: "111122223333".into(),
+        user_id: "u-giver".into(),
+        openid: "o-giver".into(),
+        status: UserCardStatus::Normal,
+        begin_time: 0,
+        end_time: i64::MAX,
+        outer_str: None,
+        claimed_at: 0,
+        consumed_at: None,
+    };
+    let normal = (
+        UserCardStatus::Normal,
+        "111122223333".to_owned(),
+        "u-giver".to_owned(),
+    );
+
+    // A miss is an answer too: it must not outlive the insert.
+    assert_eq!(lookup_twice(store, "111122223333").await, vec![]);
+    let id = store::write(&**store, move |tx: &mut dyn Tx| tx.insert_user_card(&held))
+        .await
+        .unwrap();
+    assert_eq!(lookup_twice(store, "111122223333").await, vec![normal]);
+
+    store::write(&**store, move |tx: &mut dyn Tx| {
+        tx.set_user_card_status(id, UserCardStatus::Gifting, None)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        lookup_twice(store, "111122223333").await[0].0,
+        UserCardStatus::Gifting
+    );
+
+    store::write(&**store, move |tx: &mut dyn Tx| {
+        tx.move_user_card(id, "u-friend", "o-friend")
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        lookup_twice(store, "111122223333").await,
+        vec![(
+            UserCardStatus::Normal,
+            "111122223333".to_owned(),
+            "u-friend".to_owned()
+        )]
+    );
+
+    store::write(&**store, move |tx: &mut dyn Tx| {
+        tx.set_user_card_code(id, "444455556666")
+    })
+    .await
+    .unwrap();
+    assert_eq!(lookup(store, "111122223333").await, vec![]);
+    assert_eq!(lookup_twice(store, "444455556666").await.len(), 1);
+
+    store::write(&**store, move |tx: &mut dyn Tx| {
+        tx.set_user_card_status(id, UserCardStatus::Consumed, Some(1))
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        lookup(store, "444455556666").await[0].0,
+        UserCardStatus::Consumed
+    );
 }
