@@ -223,15 +223,7 @@ impl CodeService {
         );
         store::write(&*self.store, move |tx: &mut dyn Tx| {
             let mut user_card = find_code(tx, &appid, &code, card_id.as_deref())?;
-            usable(user_card.status_at(now))?;
-            if now < user_card.begin_time {
-                return Err(DomainError::OutsideValidity(format!(
-                    "the code is valid from {} (now {now}); it cannot be consumed before",
-                    user_card.begin_time
-                )));
-            }
-            tx.set_user_card_status(user_card.id, UserCardStatus::Consumed, Some(now))?;
-            DomainEvent::UserConsumeCard {
+            let event = DomainEvent::UserConsumeCard {
                 card_id: user_card.card_id.clone(),
                 code: user_card.code.clone(),
                 openid: user_card.openid.clone(),
@@ -239,10 +231,8 @@ impl CodeService {
                 outer_str,
                 verify_code: None,
                 remark_amount: None,
-            }
-            .record(tx, &appid, now)?;
-            user_card.status = UserCardStatus::Consumed;
-            user_card.consumed_at = Some(now);
+            };
+            redeem(tx, &mut user_card, &event, now)?;
             Ok(user_card)
         })
         .await
@@ -868,6 +858,27 @@ fn find_code(
     }
 }
 
+/// Consumes a usable code that is inside its window and records `event` with the change.
+fn redeem(
+    tx: &mut dyn Tx,
+    user_card: &mut UserCard,
+    event: &DomainEvent,
+    now: i64,
+) -> Result<(), DomainError> {
+    usable(user_card.status_at(now))?;
+    if now < user_card.begin_time {
+        return Err(DomainError::OutsideValidity(format!(
+            "the code is valid from {} (now {now}); it cannot be consumed before",
+            user_card.begin_time
+        )));
+    }
+    tx.set_user_card_status(user_card.id, UserCardStatus::Consumed, Some(now))?;
+    event.record(tx, &user_card.appid, now)?;
+    user_card.status = UserCardStatus::Consumed;
+    user_card.consumed_at = Some(now);
+    Ok(())
+}
+
 /// Errors for a code that cannot be consumed (codes.md §1 state table).
 fn usable(status: UserCardStatus) -> Result<(), DomainError> {
     let why = match status {
@@ -1115,17 +1126,7 @@ impl CodeService {
                     }
                 }
             };
-            usable(user_card.status_at(now))?;
-            if now < user_card.begin_time {
-                return Err(DomainError::OutsideValidity(format!(
-                    "the code is valid from {} (now {now})",
-                    user_card.begin_time
-                )));
-            }
-            tx.set_user_card_status(user_card.id, UserCardStatus::Consumed, Some(now))?;
-            event.record(tx, &user_card.appid, now)?;
-            user_card.status = UserCardStatus::Consumed;
-            user_card.consumed_at = Some(now);
+            redeem(tx, &mut user_card, &event, now)?;
             Ok(user_card)
         })
         .await
