@@ -8,6 +8,7 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod future;
 mod http;
 mod simulator;
 pub mod store;

@@ -12,27 +12,11 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const API = require('wechat-api');
 
-const BASE = (process.env.WXCARD_URL || '').replace(/\/+$/, '');
+const { BASE, admin } = require('./wxcard');
 const TOKEN_LIFETIME = 7200;
 const REFRESH_GRACE = 300;
 // wechat-api sets expireTime = now + (expires_in - 10) s.
 const CLIENT_MARGIN = 10;
-
-test.before(() => {
-  assert.ok(BASE, 'WXCARD_URL is not set: start `wxcard serve` and export its URL, or use tests/compat/run.sh');
-});
-
-async function admin(method, path, payload) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: payload ? { 'content-type': 'application/json' } : {},
-    body: payload ? JSON.stringify(payload) : undefined,
-  });
-  assert.equal(res.status, 200, `${method} ${path} -> HTTP ${res.status}`);
-  const body = await res.json();
-  assert.equal(body.errcode ?? 0, 0, `${method} ${path} -> ${JSON.stringify(body)}`);
-  return body;
-}
 
 async function createServiceAccount() {
   const name = 'node-sa-' + crypto.randomBytes(4).toString('hex');

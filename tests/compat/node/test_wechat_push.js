@@ -28,41 +28,14 @@ const url = require('node:url');
 const wechat = require('wechat');
 const WXBizMsgCrypt = require('wechat-crypto');
 
-const BASE = (process.env.WXCARD_URL || '').replace(/\/+$/, '');
+const { BASE, request, admin } = require('./wxcard');
 // How long a test waits for wxcard's worker (which runs every 100 ms) to deliver.
 const DELIVERY_TIMEOUT_MS = 10000;
 const POLL_INTERVAL_MS = 50;
 // The delay wxcard waits, in platform seconds, before retrying a failed push.
 const RETRY_DELAY = 5;
 
-test.before(() => {
-  assert.ok(BASE, 'WXCARD_URL is not set: start `wxcard serve` and export its URL, or use tests/compat/run.sh');
-});
-
-// --- wxcard: admin, simulator and merchant API over fetch ---------------------
-
-async function request(method, path, payload) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: payload ? { 'content-type': 'application/json' } : {},
-    body: payload ? JSON.stringify(payload) : undefined,
-  });
-  const text = await res.text();
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    assert.fail(`${method} ${path} -> HTTP ${res.status} with a body that is not JSON: ${text}`);
-  }
-  return { status: res.status, body };
-}
-
-async function admin(method, path, payload) {
-  const { status, body } = await request(method, path, payload);
-  assert.equal(status, 200, `${method} ${path} -> HTTP ${status} ${JSON.stringify(body)}`);
-  assert.equal(body.errcode ?? 0, 0, `${method} ${path} -> ${JSON.stringify(body)}`);
-  return body;
-}
+// --- wxcard: admin, simulator and merchant API (./wxcard.js) -----------------
 
 function suffix() {
   return crypto.randomBytes(4).toString('hex');

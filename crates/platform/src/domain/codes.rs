@@ -417,10 +417,7 @@ impl CodeService {
     ///
     /// # Errors
     /// Unknown user, storage.
-    pub async fn card_package(
-        &self,
-        user_id: &str,
-    ) -> Result<Vec<(UserCard, UserCardStatus, Card)>, DomainError> {
+    pub async fn card_package(&self, user_id: &str) -> Result<Vec<PackagedCard>, DomainError> {
         let now = self.clock.now();
         let user_id = user_id.to_owned();
         store::read(&*self.store, move |tx: &mut dyn Tx| {
@@ -434,7 +431,15 @@ impl CodeService {
                     continue;
                 }
                 if let Some(card) = tx.card(&user_card.card_id)? {
-                    package.push((user_card, status, card));
+                    let ticket = tx
+                        .code_extra(user_card.id, CodeExtra::TicketInfo)?
+                        .and_then(|text| serde_json::from_str(&text).ok());
+                    package.push(PackagedCard {
+                        user_card,
+                        status,
+                        card,
+                        ticket,
+                    });
                 }
             }
             Ok(package)
@@ -592,18 +597,6 @@ impl CodeService {
             Ok(())
         })
         .await
-    }
-
-    /// The ticket details stored on a code, if any.
-    ///
-    /// # Errors
-    /// Storage.
-    pub async fn ticket_info(&self, user_card_id: i64) -> Result<Option<Value>, DomainError> {
-        store::read(&*self.store, move |tx: &mut dyn Tx| {
-            Ok::<_, DomainError>(tx.code_extra(user_card_id, CodeExtra::TicketInfo)?)
-        })
-        .await
-        .map(|text| text.and_then(|text| serde_json::from_str(&text).ok()))
     }
 }
 
@@ -1038,6 +1031,19 @@ mod tests {
     }
 }
 
+/// One card in a user's card package.
+#[derive(Debug, Clone)]
+pub struct PackagedCard {
+    /// The code the user holds.
+    pub user_card: UserCard,
+    /// Its status now (EXPIRE follows the clock).
+    pub status: UserCardStatus,
+    /// Its card template.
+    pub card: Card,
+    /// The details a ticket API last set on the code (movie, flight, meeting tickets).
+    pub ticket: Option<Value>,
+}
+
 /// What a user does at the counter with a card's cells (DESIGN.md §8, simulator only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CounterAction {
@@ -1093,10 +1099,10 @@ impl CodeService {
                     }
                     let asks = |flag: &str| cell.get(flag).and_then(Value::as_bool).unwrap_or(false);
                     if asks("need_verify_cod") && verify_code.as_deref().is_none_or(str::is_empty) {
-                        return Err(DomainError::MissingTicketField("verify_code"));
+                        return Err(DomainError::MissingField("verify_code"));
                     }
                     if asks("need_remark_amount") && remark_amount.as_deref().is_none_or(str::is_empty) {
-                        return Err(DomainError::MissingTicketField("remark_amount"));
+                        return Err(DomainError::MissingField("remark_amount"));
                     }
                     DomainEvent::UserConsumeCard {
                         card_id: user_card.card_id.clone(),

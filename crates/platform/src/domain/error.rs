@@ -197,9 +197,9 @@ pub enum DomainError {
     /// The feature needs platform-generated codes.
     #[error("{0}")]
     NeedsSystemCodes(String),
-    /// A required ticket field is missing.
+    /// A required field is missing (the ticket fields have errcodes of their own).
     #[error("{0} is missing")]
-    MissingTicketField(&'static str),
+    MissingField(&'static str),
     /// No event has this id.
     #[error("no event has the id {0}")]
     UnknownEvent(i64),

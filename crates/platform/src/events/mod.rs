@@ -19,6 +19,7 @@ use crate::domain::clock::Clock;
 use crate::domain::events::{decode, DomainEvent};
 use crate::domain::model::{DeliveryAttempt, DueEvent, PushConfig};
 use crate::domain::DomainError;
+use crate::future::join_all;
 use crate::store::{self, Store, Tx};
 
 /// How pushes are delivered.
@@ -516,30 +517,6 @@ pub fn random_digits(n: usize) -> String {
 fn random16() -> [u8; 16] {
     const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     random_bytes::<16>().map(|byte| ALPHABET[usize::from(byte) % ALPHABET.len()])
-}
-
-/// Polls futures together and returns their outputs in order.
-async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let mut futures: Vec<_> = futures.map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|context| {
-        let mut pending = false;
-        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                match future.as_mut().poll(context) {
-                    std::task::Poll::Ready(value) => *output = Some(value),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
 }
 
 #[cfg(test)]

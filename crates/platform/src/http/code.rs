@@ -254,7 +254,7 @@ fn ticket_body(
             Some(_) => true,
         };
         if !present {
-            return Err(crate::domain::DomainError::MissingTicketField(field).into());
+            return Err(crate::domain::DomainError::MissingField(field).into());
         }
     }
     Ok(TicketBody {

@@ -143,7 +143,7 @@ impl HttpError {
                     with_center: false, ..
                 } => ErrCode::CELL_CONFLICT,
                 DomainError::NeedsSystemCodes(_) => ErrCode::CUSTOM_CODE_NOT_ALLOWED,
-                DomainError::MissingTicketField(field) => match *field {
+                DomainError::MissingField(field) => match *field {
                     "ticket_class" => ErrCode::MISSING_TICKET_CLASS,
                     "show_time" => ErrCode::MISSING_SHOW_TIME,
                     "screening_room" => ErrCode::MISSING_SCREENING_ROOM,

@@ -14,7 +14,7 @@ use wxcard_wire::admin::{
 
 use crate::domain::accounts::UserDetails;
 use crate::domain::card_schema::CodeMode;
-use crate::domain::codes::{may_distribute, Claim, CounterAction};
+use crate::domain::codes::{may_distribute, Claim, CounterAction, PackagedCard};
 use crate::domain::model::{App, AppKind};
 use crate::domain::DomainError;
 use crate::simulator::card_ext::{check_card_ext, CardExtCheck, CardExtFailure, TicketCandidate};
@@ -392,9 +392,13 @@ pub(crate) async fn card_package(
 ) -> Result<Response, HttpError> {
     let package = app.codes.card_package(&user_id).await?;
     let mut cards = Vec::with_capacity(package.len());
-    for (user_card, status, card) in package {
-        // Movie, flight and meeting tickets show what the merchant last set on the code.
-        let ticket = app.codes.ticket_info(user_card.id).await?;
+    for PackagedCard {
+        user_card,
+        status,
+        card,
+        ticket,
+    } in package
+    {
         cards.push(serde_json::json!({
                 "card_id": user_card.card_id,
                 "code": user_card.code,

@@ -2,6 +2,7 @@
 //! APIs, and exactly-once behaviour under concurrency.
 
 use serde_json::{json, Value};
+use wxcard_platform::future::join_all;
 use wxcard_wire::sign::{card_signature, CardSignInput};
 
 use crate::helpers::{errcode, spawn_app, TestApp, TestAppCredentials};
@@ -301,23 +302,11 @@ async fn a_user_on_an_old_base_library_has_no_wx_add_card() {
 async fn sixty_four_concurrent_consumes_of_one_code_succeed_exactly_once() {
     let app = spawn_app().await;
     let shop = app.given_a_shop(coupon(100, 5)).await;
-    let added = app
-        .add_card(&shop, &shop.user_id, &card_ext(&shop, "race"))
-        .await;
-    let code = app
-        .merchant(
-            &shop,
-            "/card/code/decrypt",
-            json!({"encrypt_code": added["cardList"][0]["code"]}),
-        )
-        .await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = app.claimed_code(&shop, &shop.user_id, "race").await;
 
     let attempts =
         (0..64).map(|_| app.merchant(&shop, "/card/code/consume", json!({"code": code})));
-    let answers = futures_join_all(attempts).await;
+    let answers = join_all(attempts).await;
 
     let successes = answers.iter().filter(|answer| errcode(answer) == 0).count();
     let consumed_already = answers
@@ -349,7 +338,7 @@ async fn three_hundred_concurrent_claims_against_stock_one_hundred_issue_exactly
         let shop = &shop;
         async move { app.add_card(shop, user_id, &ext).await }
     });
-    let answers = futures_join_all(claims).await;
+    let answers = join_all(claims).await;
 
     let added = answers
         .iter()
@@ -380,7 +369,7 @@ async fn twenty_concurrent_claims_by_one_user_with_get_limit_one_give_one_card()
         let shop = &shop;
         async move { app.add_card(shop, &shop.user_id, &ext).await }
     });
-    let answers = futures_join_all(claims).await;
+    let answers = join_all(claims).await;
 
     let added = answers
         .iter()
@@ -484,19 +473,7 @@ async fn deposit_mode_hands_out_deposited_codes_and_stock_follows_them() {
 async fn code_apis_answer_the_state_table_errcodes() {
     let app = spawn_app().await;
     let shop = app.given_a_shop(coupon(100, 5)).await;
-    let added = app
-        .add_card(&shop, &shop.user_id, &card_ext(&shop, "states"))
-        .await;
-    let code = app
-        .merchant(
-            &shop,
-            "/card/code/decrypt",
-            json!({"encrypt_code": added["cardList"][0]["code"]}),
-        )
-        .await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = app.claimed_code(&shop, &shop.user_id, "states").await;
 
     let unknown = app
         .merchant(&shop, "/card/code/get", json!({"code": "000000000000"}))
@@ -553,19 +530,7 @@ async fn code_apis_answer_the_state_table_errcodes() {
 async fn a_code_expires_when_the_clock_passes_its_window() {
     let app = spawn_app().await;
     let shop = app.given_a_shop(coupon(100, 5)).await;
-    let added = app
-        .add_card(&shop, &shop.user_id, &card_ext(&shop, "expiry"))
-        .await;
-    let code = app
-        .merchant(
-            &shop,
-            "/card/code/decrypt",
-            json!({"encrypt_code": added["cardList"][0]["code"]}),
-        )
-        .await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = app.claimed_code(&shop, &shop.user_id, "expiry").await;
 
     app.advance_clock(31 * 86_400).await;
     let token = app.given_a_token(&shop.service_account).await;
@@ -586,32 +551,6 @@ async fn a_code_expires_when_the_clock_passes_its_window() {
 
     assert_eq!(expired["user_card_status"], "EXPIRE", "{expired}");
     assert_eq!(errcode(&consume), 40127);
-}
-
-/// Runs futures concurrently (all in flight at once) and collects their answers in order.
-async fn futures_join_all<F: std::future::Future<Output = Value>>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<Value> {
-    let mut futures: Vec<_> = futures.map(Box::pin).collect();
-    let mut results: Vec<Option<Value>> = (0..futures.len()).map(|_| None).collect();
-    std::future::poll_fn(|context| {
-        let mut pending = false;
-        for (future, result) in futures.iter_mut().zip(results.iter_mut()) {
-            if result.is_none() {
-                match future.as_mut().poll(context) {
-                    std::task::Poll::Ready(value) => *result = Some(value),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    results.into_iter().map(Option::unwrap_or_default).collect()
 }
 
 impl TestApp {
