@@ -201,6 +201,11 @@ impl SqliteStore {
         writer
             .pragma_update(None, "synchronous", synchronous)
             .map_err(backend)?;
+        // Each job runs in a savepoint, whose sub-journal keeps the pages the job changes:
+        // in memory, it costs a copy; in a temporary file, a write(2) per page.
+        writer
+            .pragma_update(None, "temp_store", "MEMORY")
+            .map_err(backend)?;
         migrate(&mut writer)?;
 
         let caches = Arc::new(Caches::default());
