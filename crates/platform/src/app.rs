@@ -14,6 +14,7 @@ use crate::domain::clock::Clock;
 use crate::domain::codes::CodeService;
 use crate::domain::events::EventService;
 use crate::domain::ids::IdGen;
+use crate::domain::members::MemberService;
 use crate::domain::DomainError;
 use crate::events::{Deliverer, DeliveryReport, DeliverySettings};
 use crate::http::{self, AppState, Services};
@@ -136,6 +137,12 @@ impl App {
             Arc::clone(&store),
             Arc::clone(&clock),
             ids.clone(),
+            Arc::clone(&code_key),
+        );
+        let members = MemberService::new(
+            Arc::clone(&store),
+            Arc::clone(&clock),
+            ids.clone(),
             code_key,
         );
         let cards = CardService::new(Arc::clone(&store), Arc::clone(&clock), ids, review);
@@ -144,6 +151,7 @@ impl App {
             auth: auth.clone(),
             cards: cards.clone(),
             codes: codes.clone(),
+            members,
             deliverer: deliverer.clone(),
             push_http,
             events: EventService::new(Arc::clone(&store)),

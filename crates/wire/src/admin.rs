@@ -332,3 +332,164 @@ pub struct SetPushRequest {
     /// `plain`, `compatible` or `safe`.
     pub mode: String,
 }
+
+/// `POST /sim/v1/navigateToMiniProgram`: `wx.navigateToMiniProgram` from a Mini Program; with
+/// the card-opening component's appId it opens a component session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimNavigateRequest {
+    /// The acting user.
+    pub user_id: String,
+    /// The Mini Program the user is in.
+    pub appid: String,
+    /// The Mini Program to open (`wxeb490c6f9b154ef9` for the card-opening component).
+    #[serde(rename = "appId")]
+    pub app_id: String,
+    /// `encrypt_card_id`, `outer_str` and `biz` from the geturl link, url-decoded.
+    #[serde(rename = "extraData", default)]
+    pub extra_data: serde_json::Value,
+}
+
+/// The `navigateToMiniProgram` success callback, with the component session it opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimNavigateResponse {
+    /// `navigateToMiniProgram:ok`.
+    #[serde(rename = "errMsg")]
+    pub err_msg: String,
+    /// The component session: read its form, then submit or cancel it.
+    pub session: String,
+}
+
+/// One field of the card-opening component's form, with the value it shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentField {
+    /// `common` (WeChat-formatted), `custom` (free text) or `rich` (a choice).
+    pub kind: String,
+    /// `USER_FORM_INFO_FLAG_…` for common fields, the label otherwise.
+    pub name: String,
+    /// The pre-filled value (radio and select choices too).
+    pub value: String,
+    /// The pre-ticked choices of a check-box field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub value_list: Vec<String>,
+    /// `FORM_FIELD_RADIO`, `FORM_FIELD_SELECT` or `FORM_FIELD_CHECK_BOX` (rich fields).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub field_type: Option<String>,
+    /// The choices (rich fields).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    /// Where the pre-filled value came from: `earlier_submission`, `profile` or `none`.
+    pub prefilled_from: String,
+}
+
+/// The required or optional half of the component's form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentForm {
+    /// Whether the user may edit these fields after activation.
+    pub can_modify: bool,
+    /// The fields in the order the form lists them.
+    pub fields: Vec<ComponentField>,
+}
+
+/// Whether the user is already known to the merchant (DESIGN.md §3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentMember {
+    /// The user holds a code of this card.
+    pub holds_card: bool,
+    /// That code, when held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// That code is activated.
+    pub active: bool,
+    /// The merchant has seen this user's unionid: a card of the Service Account was pushed
+    /// with it, or the user logged in to a Mini Program on the same open platform account.
+    pub unionid_known_to_merchant: bool,
+    /// `new` or `existing`.
+    pub kind: String,
+}
+
+/// `GET /sim/v1/component/{session}`: what the card-opening component shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentView {
+    /// The session.
+    pub session: String,
+    /// `open`, `submitted` or `cancelled`.
+    pub status: String,
+    /// `jump` (the merchant activates) or `non_jump` (WeChat activates on submit).
+    pub variant: String,
+    /// The card: `card_id`, `title`, `brand_name`, `logo_url`, `color`.
+    pub card: serde_json::Value,
+    /// The membership terms link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_statement: Option<crate::member::FormLink>,
+    /// The link for existing members.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_old_card: Option<crate::member::FormLink>,
+    /// Fields the user must fill.
+    pub required_form: ComponentForm,
+    /// Fields the user may fill.
+    pub optional_form: ComponentForm,
+    /// New or existing member.
+    pub member: ComponentMember,
+}
+
+/// `referrerInfo` of the Mini Program's `App.onShow` after the component returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferrerInfo {
+    /// `wxeb490c6f9b154ef9`.
+    #[serde(rename = "appId")]
+    pub app_id: String,
+    /// Present only when a jump-type submission returns data.
+    #[serde(rename = "extraData", default, skip_serializing_if = "Option::is_none")]
+    pub extra_data: Option<serde_json::Value>,
+}
+
+/// The `App.onShow` options the Mini Program gets back from the component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnShowOptions {
+    /// 1038: returned from another Mini Program.
+    pub scene: u32,
+    /// Who returned, with what.
+    #[serde(rename = "referrerInfo")]
+    pub referrer_info: ReferrerInfo,
+    /// Notes where the simulated client differs from what a merchant may expect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<serde_json::Value>,
+}
+
+/// `POST /sim/v1/tap`: the user taps an entry of a card in the card package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimTapRequest {
+    /// The acting user.
+    pub user_id: String,
+    /// The card.
+    pub card_id: String,
+    /// The real code the user holds.
+    pub code: String,
+    /// `center`, `custom_url`, `promotion_url`, `activate`, `custom_field1`…`3`,
+    /// `custom_cell1`…`3`, `bonus` or `balance`.
+    pub entry: String,
+}
+
+/// Where a tap leads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimTapResponse {
+    /// `mini_program` or `h5`.
+    pub kind: String,
+    /// The Mini Program (`gh_…@app`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// Its appid, when wxcard knows the Mini Program.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appid: Option<String>,
+    /// The page path (without a leading `/` or query).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The page's query: the path's own, then `card_id`, `encrypt_code`, `openid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The scene the Mini Program sees (1029, a card's detail page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scene: Option<u32>,
+    /// The page to open, with its query percent-encoded.
+    pub url: String,
+}

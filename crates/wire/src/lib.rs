@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod endpoint;
 pub mod errcode;
 pub mod event;
+pub mod member;
 pub mod sign;
 
 pub use endpoint::{Endpoint, Method};

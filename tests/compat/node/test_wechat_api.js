@@ -534,3 +534,287 @@ test('updateMeetingTicket and updateMovieTicket store a ticket\'s details on the
   assert.equal(meetingCard.ticket.entrance, '东门');
   assert.equal(held.find((card) => card.code === movieCode).ticket, null);
 });
+
+// --- Member cards and the card-opening component (membercard.md §2,
+// card-opening-component.md): the merchant creates a MEMBER_CARD, sets its form
+// with activateMembercardUserForm and gets the component's link; a Mini Program
+// on the same open platform opens the component with the link's values
+// (/sim/v1/navigateToMiniProgram) and the user submits it
+// (/sim/v1/component/{session}/submit). The merchant then activates, reads and
+// updates the member with wechat-api's own functions.
+//
+// wechat-api 1.35.1 has nothing for /card/membercard/activate/geturl or
+// /card/membercard/activatetempinfo/get. API.patch is its own way to add an
+// endpoint it lacks (clients.md §2.1): the new method gets the token as every
+// other one does and POSTs its argument as JSON to the URL with
+// ?access_token=, through the same api.request the client records.
+
+const COMPONENT_APPID = 'wxeb490c6f9b154ef9';
+const RETURN_SCENE = 1038;
+const AFTER_SUBMIT_URL = 'https://member.example.com/wx/activated';
+const MOBILE = 'USER_FORM_INFO_FLAG_MOBILE';
+const NAME = 'USER_FORM_INFO_FLAG_NAME';
+const PROFILE = { mobile: '13900139000', name: '李雷' };
+
+API.patch('getActivateMembercardUrl', BASE + '/card/membercard/activate/geturl');
+API.patch('getActivateTempInfo', BASE + '/card/membercard/activatetempinfo/get');
+
+function memberCard(fields = {}) {
+  const card = {
+    card_type: 'MEMBER_CARD',
+    member_card: {
+      base_info: {
+        logo_url: 'http://mmbiz.qpic.cn/mmbiz/logo/0',
+        brand_name: '示例茶饮',
+        code_type: 'CODE_TYPE_QRCODE',
+        title: '示例茶饮会员卡',
+        color: 'Color030',
+        notice: '结账时出示会员卡',
+        description: '会员权益以门店公告为准',
+        date_info: { type: 'DATE_TYPE_PERMANENT' },
+        sku: { quantity: 1000 },
+        get_limit: 1,
+      },
+      prerogative: '会员消费9折',
+      supply_bonus: true,
+      supply_balance: true,
+      wx_activate: true,
+      wx_activate_after_submit: true,
+      wx_activate_after_submit_url: AFTER_SUBMIT_URL,
+      ...fields,
+    },
+  };
+  for (const [key, value] of Object.entries(card.member_card)) {
+    if (value === undefined) delete card.member_card[key];
+  }
+  return card;
+}
+
+const USER_FORM = {
+  required_form: {
+    can_modify: false,
+    common_field_id_list: [MOBILE, NAME],
+    rich_field_list: [{ type: 'FORM_FIELD_SELECT', name: '门店', values: ['天河店', '海珠店'] }],
+  },
+  optional_form: {
+    can_modify: true,
+    custom_field_list: ['喜欢的茶'],
+  },
+};
+
+// What the user fills in; mobile and name keep the values pre-filled from the profile.
+const SUBMISSION = {
+  common_field_list: [],
+  custom_field_list: [
+    { name: '门店', value: '海珠店', value_list: [] },
+    { name: '喜欢的茶', value: '乌龙', value_list: [] },
+  ],
+};
+
+// A Service Account and a Mini Program on one open platform, and a user whose
+// profile pre-fills the component's form.
+async function memberShop() {
+  const suffix = crypto.randomBytes(4).toString('hex');
+  const { id: openPlatformId } = await admin('POST', '/admin/v1/open-platforms', { name: 'node-op-' + suffix });
+  const serviceAccount = await admin('POST', '/admin/v1/apps',
+    { kind: 'service_account', name: 'node-sa-' + suffix, open_platform_id: openPlatformId });
+  const miniProgram = await admin('POST', '/admin/v1/apps',
+    { kind: 'mini_program', name: 'node-mp-' + suffix, open_platform_id: openPlatformId });
+  const nickname = 'node-member-' + suffix;
+  const { user_id: userId } = await admin('POST', '/admin/v1/users', { nickname, profile: PROFILE });
+  const user = await adminGet(`/admin/v1/users/${userId}`);
+  return {
+    api: makeClient(serviceAccount.appid, serviceAccount.secret),
+    appid: serviceAccount.appid,
+    miniProgramAppid: miniProgram.appid,
+    userId,
+    nickname,
+    openid: user.openids[serviceAccount.appid],
+  };
+}
+
+// createCard, then activateMembercardUserForm; returns the card_id.
+async function createMemberCard(shop, fields) {
+  const created = await call(shop.api, 'createCard', memberCard(fields));
+  assert.equal(created.errcode, 0);
+  const form = await call(shop.api, 'activateMembercardUserForm', { card_id: created.card_id, ...USER_FORM });
+  assert.equal(form.errcode, 0);
+  return created.card_id;
+}
+
+// membercard.md §2.3: strip the fragment, split the query on '&', skip empty
+// segments, split each on the first '=', percent-decode the value.
+function parseComponentUrl(url) {
+  const query = url.split('#')[0].split('?').slice(1).join('?');
+  const params = {};
+  for (const segment of query.split('&')) {
+    if (!segment) continue;
+    const at = segment.indexOf('=');
+    const [name, value] = at < 0 ? [segment, ''] : [segment.slice(0, at), segment.slice(at + 1)];
+    params[name] = decodeURIComponent(value);
+  }
+  return params;
+}
+
+// getActivateMembercardUrl, then wx.navigateToMiniProgram with the decoded
+// values; returns the component session.
+async function openComponent(shop, cardId, outerStr = 'node_store') {
+  const { url } = await call(shop.api, 'getActivateMembercardUrl', { card_id: cardId, outer_str: outerStr });
+  const params = parseComponentUrl(url);
+  const extraData = { encrypt_card_id: params.encrypt_card_id, outer_str: params.outer_str, biz: params.biz };
+  const result = await admin('POST', '/sim/v1/navigateToMiniProgram',
+    { user_id: shop.userId, appid: shop.miniProgramAppid, appId: COMPONENT_APPID, extraData });
+  assert.equal(result.errMsg, 'navigateToMiniProgram:ok', JSON.stringify(result));
+  return result.session;
+}
+
+async function openAndSubmit(shop, cardId, outerStr) {
+  const session = await openComponent(shop, cardId, outerStr);
+  return admin('POST', `/sim/v1/component/${session}/submit`, SUBMISSION);
+}
+
+// A jump-type card the user has submitted: its card_id and the extraData the Mini Program got.
+async function submittedMember(shop) {
+  const cardId = await createMemberCard(shop);
+  const options = await openAndSubmit(shop, cardId);
+  return { cardId, extra: options.referrerInfo.extraData };
+}
+
+test('getActivateMembercardUrl (API.patch) gives a link whose decoded query opens the component with the form pre-filled', async () => {
+  const shop = await memberShop();
+  const cardId = await createMemberCard(shop);
+
+  const { url } = await call(shop.api, 'getActivateMembercardUrl', { card_id: cardId, outer_str: 'node_store' });
+  const params = parseComponentUrl(url);
+  const session = await openComponent(shop, cardId);
+  const view = await admin('GET', `/sim/v1/component/${session}`);
+
+  assert.deepEqual(lastBody(shop.api, '/card/membercard/activateuserform/set'), { card_id: cardId, ...USER_FORM });
+  assert.deepEqual(lastBody(shop.api, '/card/membercard/activate/geturl'), { card_id: cardId, outer_str: 'node_store' });
+  assert.ok(url.endsWith('#wechat_redirect'), url);
+  assert.equal(params.action, 'preshow');
+  assert.equal(params.outer_str, 'node_store');
+  assert.ok(params.encrypt_card_id);
+  assert.match(Buffer.from(params.biz, 'base64').toString('ascii'), /^[0-9]+$/);
+  assert.equal(view.status, 'open');
+  assert.equal(view.variant, 'jump');
+  assert.equal(view.card.card_id, cardId);
+  const required = Object.fromEntries(view.required_form.fields.map((field) => [field.name, field]));
+  assert.deepEqual(Object.keys(required).sort(), [MOBILE, NAME, '门店'].sort());
+  assert.equal(required[MOBILE].value, PROFILE.mobile);
+  assert.equal(required[NAME].value, PROFILE.name);
+  assert.equal(required['门店'].kind, 'rich');
+  assert.deepEqual(required['门店'].values, ['天河店', '海珠店']);
+  assert.deepEqual(view.optional_form.fields.map((field) => [field.kind, field.name]), [['custom', '喜欢的茶']]);
+});
+
+test('a jump-type submission returns the real code and an activate_ticket that getActivateTempInfo (API.patch) reads', async () => {
+  const shop = await memberShop();
+  const cardId = await createMemberCard(shop);
+
+  const options = await openAndSubmit(shop, cardId, 'node_store');
+  const extra = options.referrerInfo.extraData;
+  const info = await call(shop.api, 'getActivateTempInfo', { activate_ticket: extra.activate_ticket });
+
+  assert.equal(options.scene, RETURN_SCENE);
+  assert.equal(options.referrerInfo.appId, COMPONENT_APPID);
+  assert.equal(extra.card_id, cardId);
+  assert.equal(extra.errCode, 0);
+  assert.ok(extra.wx_activate_after_submit_url.startsWith(AFTER_SUBMIT_URL + '?'), extra.wx_activate_after_submit_url);
+  // The real code: getCode takes it as it is.
+  const code = await call(shop.api, 'getCode', extra.code, cardId);
+  assert.equal(code.openid, shop.openid);
+  assert.equal(code.user_card_status, 'NORMAL');
+  assert.deepEqual(lastBody(shop.api, '/card/membercard/activatetempinfo/get'), { activate_ticket: extra.activate_ticket });
+  const common = Object.fromEntries(info.info.common_field_list.map((field) => [field.name, field.value]));
+  assert.equal(common[MOBILE], PROFILE.mobile);
+  assert.equal(common[NAME], PROFILE.name);
+  const custom = Object.fromEntries(info.info.custom_field_list.map((field) => [field.name, field.value]));
+  assert.equal(custom['门店'], '海珠店');
+  assert.equal(custom['喜欢的茶'], '乌龙');
+  const [event, ...more] = await events(shop.appid, 'user_get_card');
+  assert.equal(more.length, 0);
+  assert.equal(event.payload.code, extra.code);
+  assert.equal(event.payload.outer_str, 'node_store');
+});
+
+test('activateMembercard makes the user a member, and getMembercard and getMemberCardUserInfo show it', async () => {
+  const shop = await memberShop();
+  const { cardId, extra } = await submittedMember(shop);
+  const number = 'NODE' + crypto.randomBytes(4).toString('hex').toUpperCase();
+  const activation = { membership_number: number, code: extra.code, card_id: cardId, init_bonus: 50, init_balance: 1000 };
+
+  const before = await call(shop.api, 'getMembercard', { card_id: cardId, code: extra.code });
+  const activated = await call(shop.api, 'activateMembercard', activation);
+  const after = await call(shop.api, 'getMembercard', { card_id: cardId, code: extra.code });
+  const again = await call(shop.api, 'getMemberCardUserInfo', { card_id: cardId, code: extra.code });
+
+  assert.equal(before.has_active, false);
+  assert.equal(activated.errcode, 0);
+  assert.deepEqual(lastBody(shop.api, '/card/membercard/activate'), activation);
+  assert.deepEqual(lastBody(shop.api, '/card/membercard/userinfo/get'), { card_id: cardId, code: extra.code });
+  assert.equal(after.has_active, true);
+  assert.equal(after.membership_number, number);
+  assert.equal(after.bonus, 50);
+  assert.equal(after.balance, 1000);
+  assert.equal(after.openid, shop.openid);
+  assert.equal(after.nickname, shop.nickname);
+  assert.equal(after.user_card_status, 'NORMAL');
+  assert.deepEqual(again, after);
+});
+
+test('updateMembercard and updateMemberCardUserInfo change bonus and balance and report result_bonus and result_balance', async () => {
+  const shop = await memberShop();
+  const { cardId, extra } = await submittedMember(shop);
+  await call(shop.api, 'activateMembercard', { membership_number: 'N0001', code: extra.code, card_id: cardId, init_bonus: 50, init_balance: 1000 });
+
+  const spent = await call(shop.api, 'updateMembercard',
+    { card_id: cardId, code: extra.code, add_bonus: 20, record_bonus: '消费获得积分', add_balance: -300, record_balance: '购买一杯' });
+  const settled = await call(shop.api, 'updateMemberCardUserInfo',
+    { card_id: cardId, code: extra.code, bonus: 500, add_bonus: 430, balance: 0, add_balance: -700 });
+  const info = await call(shop.api, 'getMemberCardUserInfo', { card_id: cardId, code: extra.code });
+
+  assert.deepEqual([spent.result_bonus, spent.result_balance], [70, 700]);
+  assert.equal(spent.openid, shop.openid);
+  assert.deepEqual([settled.result_bonus, settled.result_balance], [500, 0]);
+  assert.deepEqual(lastBody(shop.api, '/card/membercard/updateuser'),
+    { card_id: cardId, code: extra.code, bonus: 500, add_bonus: 430, balance: 0, add_balance: -700 });
+  assert.deepEqual([info.bonus, info.balance], [500, 0]);
+});
+
+test('a non-jump card is activated by the submission, and getMemberCardUserInfo shows what the user submitted', async () => {
+  const shop = await memberShop();
+  const cardId = await createMemberCard(shop, { wx_activate_after_submit: false, wx_activate_after_submit_url: undefined });
+  const session = await openComponent(shop, cardId);
+  assert.equal((await admin('GET', `/sim/v1/component/${session}`)).variant, 'non_jump');
+
+  const options = await admin('POST', `/sim/v1/component/${session}/submit`, SUBMISSION);
+  const [held, ...more] = (await adminGet(`/sim/v1/users/${shop.userId}/cards`)).cards.filter((card) => card.card_id === cardId);
+  const info = await call(shop.api, 'getMemberCardUserInfo', { card_id: cardId, code: held.code });
+
+  assert.equal(options.scene, RETURN_SCENE);
+  assert.equal(options.referrerInfo.appId, COMPONENT_APPID);
+  assert.equal(options.referrerInfo.extraData, undefined);
+  assert.equal(more.length, 0);
+  assert.equal(info.has_active, true);
+  assert.equal(info.openid, shop.openid);
+  const common = Object.fromEntries(info.user_info.common_field_list.map((field) => [field.name, field.value]));
+  assert.deepEqual(common, { [MOBILE]: PROFILE.mobile, [NAME]: PROFILE.name });
+  const custom = Object.fromEntries(info.user_info.custom_field_list.map((field) => [field.name, field.value]));
+  assert.deepEqual(custom, { '门店': '海珠店', '喜欢的茶': '乌龙' });
+});
+
+test('activateMembercard on a member fails with 73214, and getActivateTempInfo with an unknown ticket fails with 72011', async () => {
+  const shop = await memberShop();
+  const { cardId, extra } = await submittedMember(shop);
+  await call(shop.api, 'activateMembercard', { membership_number: 'N0001', code: extra.code, card_id: cardId });
+
+  const twice = await callError(shop.api, 'activateMembercard', { membership_number: 'N0002', code: extra.code, card_id: cardId });
+  const unknown = await callError(shop.api, 'getActivateTempInfo', { activate_ticket: 'bm90LWEtdGlja2V0' });
+
+  assert.equal(twice.name, 'WeChatAPIError');
+  assert.equal(twice.code, 73214);
+  assert.equal(unknown.name, 'WeChatAPIError');
+  assert.equal(unknown.code, 72011);
+  assert.equal((await call(shop.api, 'getMembercard', { card_id: cardId, code: extra.code })).membership_number, 'N0001');
+});

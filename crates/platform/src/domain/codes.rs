@@ -99,73 +99,7 @@ impl CodeService {
     pub async fn claim(&self, claim: Claim) -> Result<UserCard, DomainError> {
         let (ids, now) = (self.ids.clone(), self.clock.now());
         store::write(&*self.store, move |tx: &mut dyn Tx| {
-            let mut card = tx.card(&claim.card_id)?.ok_or_else(|| DomainError::UnknownCard(claim.card_id.clone()))?;
-            let owner = tx.app(&card.appid)?.ok_or_else(|| DomainError::UnknownApp(card.appid.clone()))?;
-            let user = tx.user(&claim.user_id)?.ok_or_else(|| DomainError::UnknownUser(claim.user_id.clone()))?;
-            let openid = openid_in(tx, &user.user_id, &owner.appid)?;
-            match card.status {
-                CardStatus::VerifyOk | CardStatus::Dispatch => {}
-                CardStatus::Delete => return Err(DomainError::CardNotUsable { card_id: card.card_id, status: card.status, why: "deleted cards cannot be claimed" }),
-                CardStatus::NotVerify | CardStatus::VerifyFail => {
-                    let whitelist = tx.whitelist(&owner.appid)?;
-                    let listed = whitelist.iter().any(|(kind, value)| (kind == "openid" && *value == openid) || (kind == "username" && *value == user.nickname));
-                    if !listed {
-                        return Err(DomainError::NotWhitelisted(card.card_id));
-                    }
-                }
-            }
-            if card.quantity <= 0 {
-                return Err(DomainError::StockExhausted(card.card_id));
-            }
-            let held = tx.count_user_cards(&user.user_id, &card.card_id)?;
-            if i64::try_from(held).unwrap_or(i64::MAX) >= card.get_limit {
-                return Err(DomainError::GetLimitReached { card_id: card.card_id, held, limit: card.get_limit });
-            }
-            let (begin_time, end_time) = validity(&card, claim.fixed_begintimestamp.unwrap_or(now))?;
-            if end_time < now {
-                return Err(DomainError::OutsideValidity(format!("card {} stopped being valid at {end_time} (now {now}); widen its date_info with /card/update", card.card_id)));
-            }
-            if let Some(signature) = &claim.signature {
-                if !tx.use_card_ext(&card.card_id, &signature.to_ascii_lowercase(), now)? {
-                    return Err(DomainError::ReplayedCardExt);
-                }
-            }
-            let code = allocate_code(tx, &ids, &card, claim.code.as_deref())?;
-            let user_card = UserCard {
-                id: 0,
-                card_id: card.card_id.clone(),
-                appid: owner.appid.clone(),
-                code,
-                user_id: user.user_id.clone(),
-                openid: openid.clone(),
-                status: UserCardStatus::Normal,
-                begin_time,
-                end_time,
-                outer_str: claim.outer_str.clone(),
-                claimed_at: now,
-                consumed_at: None,
-            };
-            let id = tx.insert_user_card(&user_card)?;
-            card.quantity -= 1;
-            card.update_time = now;
-            tx.update_card(&card)?;
-            let union_id = match &owner.open_platform_id {
-                Some(open_platform) => tx.unionids_of_user(&user.user_id)?.into_iter().find_map(|(id, unionid)| (id == *open_platform).then_some(unionid)),
-                None => None,
-            };
-            DomainEvent::UserGetCard {
-                card_id: card.card_id.clone(),
-                code: user_card.code.clone(),
-                openid,
-                union_id,
-                outer_str: claim.outer_str,
-                outer_id: claim.outer_id,
-                is_give_by_friend: false,
-                friend_openid: None,
-                old_code: None,
-            }
-            .record(tx, &owner.appid, now)?;
-            Ok(UserCard { id, ..user_card })
+            claim_in(tx, &ids, claim, now)
         })
         .await
     }
@@ -778,14 +712,117 @@ impl CodeService {
 }
 
 /// The user's openid in an app.
-fn openid_in(tx: &mut dyn Tx, user_id: &str, appid: &str) -> Result<String, DomainError> {
+pub(crate) fn openid_in(
+    tx: &mut dyn Tx,
+    user_id: &str,
+    appid: &str,
+) -> Result<String, DomainError> {
     tx.openids_of_user(user_id)?
         .into_iter()
         .find_map(|(app, openid)| (app == appid).then_some(openid))
         .ok_or_else(|| DomainError::UnknownUser(user_id.to_owned()))
 }
 
-fn owned_card(tx: &mut dyn Tx, appid: &str, card_id: &str) -> Result<Card, DomainError> {
+/// The claim of [`CodeService::claim`] inside the caller's transaction (the card-opening
+/// component claims and activates in one).
+pub(crate) fn claim_in(
+    tx: &mut dyn Tx,
+    ids: &IdGen,
+    claim: Claim,
+    now: i64,
+) -> Result<UserCard, DomainError> {
+    let mut card = tx
+        .card(&claim.card_id)?
+        .ok_or_else(|| DomainError::UnknownCard(claim.card_id.clone()))?;
+    let owner = tx
+        .app(&card.appid)?
+        .ok_or_else(|| DomainError::UnknownApp(card.appid.clone()))?;
+    let user = tx
+        .user(&claim.user_id)?
+        .ok_or_else(|| DomainError::UnknownUser(claim.user_id.clone()))?;
+    let openid = openid_in(tx, &user.user_id, &owner.appid)?;
+    match card.status {
+        CardStatus::VerifyOk | CardStatus::Dispatch => {}
+        CardStatus::Delete => {
+            return Err(DomainError::CardNotUsable {
+                card_id: card.card_id,
+                status: card.status,
+                why: "deleted cards cannot be claimed",
+            })
+        }
+        CardStatus::NotVerify | CardStatus::VerifyFail => {
+            let whitelist = tx.whitelist(&owner.appid)?;
+            let listed = whitelist.iter().any(|(kind, value)| {
+                (kind == "openid" && *value == openid)
+                    || (kind == "username" && *value == user.nickname)
+            });
+            if !listed {
+                return Err(DomainError::NotWhitelisted(card.card_id));
+            }
+        }
+    }
+    if card.quantity <= 0 {
+        return Err(DomainError::StockExhausted(card.card_id));
+    }
+    let held = tx.count_user_cards(&user.user_id, &card.card_id)?;
+    if i64::try_from(held).unwrap_or(i64::MAX) >= card.get_limit {
+        return Err(DomainError::GetLimitReached {
+            card_id: card.card_id,
+            held,
+            limit: card.get_limit,
+        });
+    }
+    let (begin_time, end_time) = validity(&card, claim.fixed_begintimestamp.unwrap_or(now))?;
+    if end_time < now {
+        return Err(DomainError::OutsideValidity(format!("card {} stopped being valid at {end_time} (now {now}); widen its date_info with /card/update", card.card_id)));
+    }
+    if let Some(signature) = &claim.signature {
+        if !tx.use_card_ext(&card.card_id, &signature.to_ascii_lowercase(), now)? {
+            return Err(DomainError::ReplayedCardExt);
+        }
+    }
+    let code = allocate_code(tx, ids, &card, claim.code.as_deref())?;
+    let user_card = UserCard {
+        id: 0,
+        card_id: card.card_id.clone(),
+        appid: owner.appid.clone(),
+        code,
+        user_id: user.user_id.clone(),
+        openid: openid.clone(),
+        status: UserCardStatus::Normal,
+        begin_time,
+        end_time,
+        outer_str: claim.outer_str.clone(),
+        claimed_at: now,
+        consumed_at: None,
+    };
+    let id = tx.insert_user_card(&user_card)?;
+    card.quantity -= 1;
+    card.update_time = now;
+    tx.update_card(&card)?;
+    let union_id = match &owner.open_platform_id {
+        Some(open_platform) => tx
+            .unionids_of_user(&user.user_id)?
+            .into_iter()
+            .find_map(|(id, unionid)| (id == *open_platform).then_some(unionid)),
+        None => None,
+    };
+    DomainEvent::UserGetCard {
+        card_id: card.card_id.clone(),
+        code: user_card.code.clone(),
+        openid,
+        union_id,
+        outer_str: claim.outer_str,
+        outer_id: claim.outer_id,
+        is_give_by_friend: false,
+        friend_openid: None,
+        old_code: None,
+    }
+    .record(tx, &owner.appid, now)?;
+    Ok(UserCard { id, ..user_card })
+}
+
+pub(crate) fn owned_card(tx: &mut dyn Tx, appid: &str, card_id: &str) -> Result<Card, DomainError> {
     match tx.card(card_id)? {
         Some(card) if card.appid == appid => Ok(card),
         _ => Err(DomainError::UnknownCard(card_id.to_owned())),
@@ -813,7 +850,7 @@ fn held(
 
 /// Finds a code of this account. A custom-code card's codes are unique per card only, so
 /// card_id is needed for them (codes.md §10).
-fn find_code(
+pub(crate) fn find_code(
     tx: &mut dyn Tx,
     appid: &str,
     code: &str,
@@ -873,7 +910,7 @@ fn redeem(
 }
 
 /// Errors for a code that cannot be consumed (codes.md §1 state table).
-fn usable(status: UserCardStatus) -> Result<(), DomainError> {
+pub(crate) fn usable(status: UserCardStatus) -> Result<(), DomainError> {
     let why = match status {
         UserCardStatus::Normal => return Ok(()),
         UserCardStatus::Consumed => "it was consumed already",

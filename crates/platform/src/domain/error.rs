@@ -209,6 +209,42 @@ pub enum DomainError {
     /// The user does not hold this code.
     #[error("{0}")]
     NotHolder(String),
+    /// The API needs a MEMBER_CARD.
+    #[error("{0}")]
+    NotMemberCard(String),
+    /// The card does not use one-tap activation.
+    #[error("{0}")]
+    NeedWxActivate(String),
+    /// An activate_ticket that is unknown, foreign or used.
+    #[error("{0}")]
+    BadActivateTicket(String),
+    /// An activate_ticket past its lifetime.
+    #[error("{0}")]
+    ActivateTicketExpired(String),
+    /// The member card is activated already.
+    #[error("{0}")]
+    AlreadyMember(String),
+    /// The member card is not activated yet.
+    #[error("{0}")]
+    NotActivated(String),
+    /// Points would leave their range.
+    #[error("{0}")]
+    BonusOutOfLimit(String),
+    /// A balance would leave its range.
+    #[error("{0}")]
+    BalanceOutOfLimit(String),
+    /// The simulated client cannot do this (version gates, unknown Mini Programs).
+    #[error("{0}")]
+    ClientCannot(String),
+    /// The extraData passed to the card-opening component is not what geturl gave.
+    #[error("{0}")]
+    BadExtraData(String),
+    /// A card-opening component session that is unknown or already closed.
+    #[error("{0}")]
+    ComponentSession(String),
+    /// The form submitted in the card-opening component is incomplete or wrong.
+    #[error("{0}")]
+    BadSubmission(String),
     /// Storage failed.
     #[error("storage failed")]
     Store(#[from] StoreError),

@@ -117,6 +117,28 @@ pub enum DomainEvent {
         /// The user's openid.
         openid: String,
     },
+    /// A user submitted a one-tap (non-jump) activation form; the card is activated.
+    SubmitMembercardUserInfo {
+        /// The member card.
+        card_id: String,
+        /// The code.
+        code: String,
+        /// The member's openid.
+        openid: String,
+    },
+    /// A member's points or balance changed.
+    UpdateMemberCard {
+        /// The member card.
+        card_id: String,
+        /// The code.
+        code: String,
+        /// The member's openid.
+        openid: String,
+        /// The points delta.
+        modify_bonus: i64,
+        /// The balance delta, in fen.
+        modify_balance: i64,
+    },
 }
 
 impl DomainEvent {
@@ -132,6 +154,8 @@ impl DomainEvent {
             DomainEvent::UserPayFromPayCell { .. } => "user_pay_from_pay_cell",
             DomainEvent::UserDelCard { .. } => "user_del_card",
             DomainEvent::UserViewCard { .. } => "user_view_card",
+            DomainEvent::SubmitMembercardUserInfo { .. } => "submit_membercard_user_info",
+            DomainEvent::UpdateMemberCard { .. } => "update_member_card",
         }
     }
 
@@ -147,7 +171,9 @@ impl DomainEvent {
             | DomainEvent::UserConsumeCard { openid, .. }
             | DomainEvent::UserPayFromPayCell { openid, .. }
             | DomainEvent::UserDelCard { openid, .. }
-            | DomainEvent::UserViewCard { openid, .. } => openid,
+            | DomainEvent::UserViewCard { openid, .. }
+            | DomainEvent::SubmitMembercardUserInfo { openid, .. }
+            | DomainEvent::UpdateMemberCard { openid, .. } => openid,
         }
     }
 

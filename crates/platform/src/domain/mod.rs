@@ -12,6 +12,7 @@ pub mod codes;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod members;
 pub mod model;
 
 pub use error::{AuthError, DomainError};

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use wxcard_wire::crypto::MsgCrypt;
 use wxcard_wire::event::{
     CardEvent, CardNotPassCheckEvent, CardPassCheckEvent, EventHeader, EventMessage,
-    UserConsumeCardEvent, UserDelCardEvent, UserGetCardEvent, UserGiftingCardEvent,
-    UserPayFromPayCellEvent, UserViewCardEvent,
+    SubmitMembercardUserInfoEvent, UpdateMemberCardEvent, UserConsumeCardEvent, UserDelCardEvent,
+    UserGetCardEvent, UserGiftingCardEvent, UserPayFromPayCellEvent, UserViewCardEvent,
 };
 use wxcard_wire::sign::server_signature;
 
@@ -172,6 +172,24 @@ pub fn render(due: &DueEvent, event: &DomainEvent) -> String {
                 outer_str: String::new(),
             })
         }
+        DomainEvent::SubmitMembercardUserInfo { card_id, code, .. } => {
+            CardEvent::SubmitMembercardUserInfo(SubmitMembercardUserInfoEvent {
+                card_id,
+                user_card_code: code,
+            })
+        }
+        DomainEvent::UpdateMemberCard {
+            card_id,
+            code,
+            modify_bonus,
+            modify_balance,
+            ..
+        } => CardEvent::UpdateMemberCard(UpdateMemberCardEvent {
+            card_id,
+            user_card_code: code,
+            modify_bonus,
+            modify_balance,
+        }),
     };
     EventMessage {
         header: header(due, event),

@@ -94,11 +94,16 @@ impl HttpError {
                 | DomainError::UnknownQrCode
                 | DomainError::QrCodeExpired(_)
                 | DomainError::UnknownLandingPage(_)
-                | DomainError::UnknownEvent(_) => ErrCode::INVALID_ARGS,
+                | DomainError::UnknownEvent(_)
+                | DomainError::BadExtraData(_)
+                | DomainError::ComponentSession(_)
+                | DomainError::BadSubmission(_) => ErrCode::INVALID_ARGS,
                 DomainError::CardRule(violation) => rule_errcode(&violation.rule),
                 DomainError::UnknownCard(_) => ErrCode::INVALID_CARD_ID,
                 DomainError::CardNotUsable { .. } => ErrCode::INVALID_CARD_STATUS,
-                DomainError::CardsNeedServiceAccount(_) => ErrCode::API_UNAUTHORIZED,
+                DomainError::CardsNeedServiceAccount(_) | DomainError::ClientCannot(_) => {
+                    ErrCode::API_UNAUTHORIZED
+                }
                 DomainError::UnlinkedMiniProgram { .. } => ErrCode::UNLINKED_WEAPP_CARD,
                 DomainError::StockOutOfRange(_) => ErrCode::INVALID_CARD_QUANTITY,
                 DomainError::DepositStockExceedsCodes { .. } => {
@@ -126,7 +131,9 @@ impl HttpError {
                     status: UserCardStatus::Consumed,
                     ..
                 } => ErrCode::CODE_CONSUMED,
-                DomainError::CodeNotUsable { .. } => ErrCode::INVALID_USER_CARD_STATUS,
+                DomainError::CodeNotUsable { .. } | DomainError::NotActivated(_) => {
+                    ErrCode::INVALID_USER_CARD_STATUS
+                }
                 DomainError::CardIdRequired(_) => ErrCode::MISSING_CARD_ID,
                 DomainError::BadEncryptCode(_) => ErrCode::INVALID_ENCRYPT_CODE,
                 DomainError::BadCodeList { rule, .. } => match rule {
@@ -150,6 +157,13 @@ impl HttpError {
                     "seat_number" => ErrCode::MISSING_SEAT_NUMBER,
                     _ => ErrCode::MISSING_REQUIRED_FIELDS,
                 },
+                DomainError::NotMemberCard(_) => ErrCode::NEED_MEMBER_CARD,
+                DomainError::NeedWxActivate(_) => ErrCode::NEED_WX_ACTIVATE,
+                DomainError::BadActivateTicket(_) => ErrCode::INVALID_ACTIVATE_TICKET,
+                DomainError::ActivateTicketExpired(_) => ErrCode::ACTIVATE_TICKET_EXPIRED,
+                DomainError::AlreadyMember(_) => ErrCode::ALREADY_MEMBER,
+                DomainError::BonusOutOfLimit(_) => ErrCode::BONUS_OUT_OF_LIMIT,
+                DomainError::BalanceOutOfLimit(_) => ErrCode::BALANCE_OUT_OF_LIMIT,
                 DomainError::Store(_) => ErrCode::SYSTEM_BUSY,
             },
             HttpError::WrongMethod { expected, .. } => match expected {

@@ -6,9 +6,11 @@ mod admin;
 mod auth;
 mod card;
 mod code;
+mod component;
 pub(crate) mod error;
 pub(crate) mod extract;
 mod log;
+pub(crate) mod member;
 mod pages;
 mod png;
 pub(crate) mod respond;
@@ -32,6 +34,7 @@ use crate::domain::cards::CardService;
 use crate::domain::clock::Clock;
 use crate::domain::codes::CodeService;
 use crate::domain::events::EventService;
+use crate::domain::members::MemberService;
 use crate::http::error::{Failure, HttpError};
 use crate::store::Store;
 
@@ -60,6 +63,7 @@ pub(crate) struct Services {
     pub(crate) auth: AuthService,
     pub(crate) cards: CardService,
     pub(crate) codes: CodeService,
+    pub(crate) members: MemberService,
     pub(crate) deliverer: crate::events::Deliverer,
     pub(crate) push_http: reqwest::Client,
     pub(crate) events: EventService,
@@ -99,6 +103,22 @@ fn wechat_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/card/code/checkcode", post(code::check_code)),
         ("/card/user/getcardlist", post(code::card_list)),
         ("/card/code/mark", post(code::mark)),
+        // Member cards (spec/membercard.md)
+        (
+            "/card/membercard/activateuserform/set",
+            post(member::set_form),
+        ),
+        (
+            "/card/membercard/activate/geturl",
+            post(member::activate_url),
+        ),
+        (
+            "/card/membercard/activatetempinfo/get",
+            post(member::temp_info),
+        ),
+        ("/card/membercard/activate", post(member::activate)),
+        ("/card/membercard/userinfo/get", post(member::user_info)),
+        ("/card/membercard/updateuser", post(member::update_user)),
         ("/card/movieticket/updateuser", post(code::movie_ticket)),
         ("/card/boardingpass/checkin", post(code::boarding_pass)),
         ("/card/meetingticket/updateuser", post(code::meeting_ticket)),
@@ -145,6 +165,17 @@ fn sim_routes() -> Router<AppState> {
         .route("/sim/v1/login", post(sim::login))
         .route("/sim/v1/addCard", post(sim::add_card))
         .route("/sim/v1/openCard", post(sim::open_card))
+        .route("/sim/v1/navigateToMiniProgram", post(component::navigate))
+        .route("/sim/v1/component/{session}", get(component::view))
+        .route(
+            "/sim/v1/component/{session}/submit",
+            post(component::submit),
+        )
+        .route(
+            "/sim/v1/component/{session}/cancel",
+            post(component::cancel),
+        )
+        .route("/sim/v1/tap", post(component::tap))
         .route("/sim/v1/gifts/{gift_id}/accept", post(sim::accept_gift))
         .route("/sim/v1/users/{user_id}/cards", get(sim::card_package))
         .route(

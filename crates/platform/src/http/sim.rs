@@ -15,6 +15,7 @@ use wxcard_wire::admin::{
 use crate::domain::accounts::UserDetails;
 use crate::domain::card_schema::CodeMode;
 use crate::domain::codes::{may_distribute, Claim, CounterAction, PackagedCard};
+use crate::domain::members::version_below;
 use crate::domain::model::{App, AppKind};
 use crate::domain::DomainError;
 use crate::simulator::card_ext::{check_card_ext, CardExtCheck, CardExtFailure, TicketCandidate};
@@ -76,18 +77,6 @@ fn jsapi_failure(api: &str, error: HttpError) -> Response {
 /// The base library version that introduced `wx.addCard` and `wx.openCard` (jsapi.md §7).
 const CARD_API_MIN_BASE_LIBRARY: [u32; 3] = [1, 1, 0];
 
-fn version_below(version: &str, minimum: [u32; 3]) -> bool {
-    let mut parts = version
-        .split('.')
-        .map(|part| part.parse::<u32>().unwrap_or(0));
-    let given = [
-        parts.next().unwrap_or(0),
-        parts.next().unwrap_or(0),
-        parts.next().unwrap_or(0),
-    ];
-    given < minimum
-}
-
 /// The answer a page gets when the user's base library predates `wx.<api>` (1.1.0 for the
 /// card APIs, jsapi.md §7): the function does not exist.
 fn missing_api(api: &str, user: &UserDetails) -> Option<Response> {
@@ -128,7 +117,7 @@ fn jsapi_fail(
 }
 
 /// Turns a domain failure of a simulated call into its `fail` callback.
-fn domain_fail(
+pub(crate) fn domain_fail(
     api: &str,
     error: crate::domain::DomainError,
     card_index: Option<usize>,

@@ -209,6 +209,8 @@ pub trait Tx {
     fn set_user_card_code(&mut self, id: i64, code: &str) -> StoreResult<()>;
     /// Every code a user holds or held, oldest first.
     fn user_cards_of_user(&mut self, user_id: &str) -> StoreResult<Vec<UserCard>>;
+    /// The apps whose `wx.login` codes of this user were exchanged by `/sns/jscode2session`.
+    fn login_apps_of_user(&mut self, user_id: &str) -> StoreResult<Vec<String>>;
     /// How many codes of a card a user ever received.
     fn count_user_cards(&mut self, user_id: &str, card_id: &str) -> StoreResult<u64>;
     /// Whether a card already has this code (issued or deposited).
@@ -280,10 +282,30 @@ pub trait Tx {
     /// Sets or clears a per-code extra.
     fn set_code_extra(&mut self, id: i64, extra: CodeExtra, value: Option<&str>)
         -> StoreResult<()>;
+    /// A JSON document of `kind` by its key.
+    fn document(&mut self, kind: Document, key: &str) -> StoreResult<Option<String>>;
+    /// Creates or replaces a JSON document of `kind`.
+    fn put_document(&mut self, kind: Document, key: &str, value: &str) -> StoreResult<()>;
     /// A card's pay and self-consume cells, as JSON.
     fn card_cells(&mut self, card_id: &str) -> StoreResult<Option<String>>;
     /// Sets a card's pay and self-consume cells.
     fn set_card_cells(&mut self, card_id: &str, cells: &str) -> StoreResult<()>;
+}
+
+/// JSON documents looked up by key only, each kind in a table of its own; the domain owns
+/// their shape (`domain::members`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    /// A card's activation form, by card_id.
+    ActivateForm,
+    /// A member's state, by the code row's id.
+    Member,
+    /// An activate_ticket, by the ticket.
+    ActivateTicket,
+    /// A card-opening component session, by its id.
+    ComponentSession,
+    /// A user's earlier form answers, by user_id.
+    FormAnswers,
 }
 
 /// Per-code extras kept beside a code.

@@ -16,7 +16,7 @@ use std::thread;
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
 
-use super::{CodeExtra, Engine, Job, Store, StoreError, StoreResult, Tx};
+use super::{CodeExtra, Document, Engine, Job, Store, StoreError, StoreResult, Tx};
 use crate::domain::events::EventFilter;
 use crate::domain::model::{
     AccessToken, App, AppKind, Card, CardStatus, DeliveryAttempt, DueEvent, Gift, LandingPage,
@@ -49,6 +49,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0006_code_extras",
         include_str!("../../migrations/sqlite/0006_code_extras.sql"),
+    ),
+    (
+        "0007_members",
+        include_str!("../../migrations/sqlite/0007_members.sql"),
     ),
 ];
 
@@ -1311,6 +1315,14 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
+    fn login_apps_of_user(&mut self, user_id: &str) -> StoreResult<Vec<String>> {
+        self.query_all(
+            "SELECT DISTINCT appid FROM login_codes WHERE user_id = ?1 AND used_at IS NOT NULL ORDER BY appid",
+            [user_id],
+            |row| row.get(0),
+        )
+    }
+
     fn count_user_cards(&mut self, user_id: &str, card_id: &str) -> StoreResult<u64> {
         let count: Option<i64> = self.query_one(
             "SELECT count(*) FROM user_cards WHERE user_id = ?1 AND card_id = ?2",
@@ -1584,6 +1596,31 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn document(&mut self, kind: Document, key: &str) -> StoreResult<Option<String>> {
+        let sql = match kind {
+            Document::ActivateForm => "SELECT value FROM activate_forms WHERE card_id = ?1",
+            Document::Member => "SELECT value FROM members WHERE user_card_id = ?1",
+            Document::ActivateTicket => "SELECT value FROM activate_tickets WHERE ticket = ?1",
+            Document::ComponentSession => {
+                "SELECT value FROM component_sessions WHERE session_id = ?1"
+            }
+            Document::FormAnswers => "SELECT value FROM form_answers WHERE user_id = ?1",
+        };
+        self.query_one(sql, [key], |row| row.get(0))
+    }
+
+    fn put_document(&mut self, kind: Document, key: &str, value: &str) -> StoreResult<()> {
+        let sql = match kind {
+            Document::ActivateForm => "INSERT INTO activate_forms (card_id, value) VALUES (?1, ?2) ON CONFLICT (card_id) DO UPDATE SET value = excluded.value",
+            Document::Member => "INSERT INTO members (user_card_id, value) VALUES (?1, ?2) ON CONFLICT (user_card_id) DO UPDATE SET value = excluded.value",
+            Document::ActivateTicket => "INSERT INTO activate_tickets (ticket, value) VALUES (?1, ?2) ON CONFLICT (ticket) DO UPDATE SET value = excluded.value",
+            Document::ComponentSession => "INSERT INTO component_sessions (session_id, value) VALUES (?1, ?2) ON CONFLICT (session_id) DO UPDATE SET value = excluded.value",
+            Document::FormAnswers => "INSERT INTO form_answers (user_id, value) VALUES (?1, ?2) ON CONFLICT (user_id) DO UPDATE SET value = excluded.value",
+        };
+        self.execute(sql, params![key, value])?;
+        Ok(())
+    }
+
     fn card_cells(&mut self, card_id: &str) -> StoreResult<Option<String>> {
         Ok(self
             .query_one(
@@ -1686,6 +1723,9 @@ closed_tx! {
     move_user_card(id: i64, user_id: &str, openid: &str) -> ();
     code_extra(id: i64, extra: CodeExtra) -> Option<String>;
     set_code_extra(id: i64, extra: CodeExtra, value: Option<&str>) -> ();
+    login_apps_of_user(user_id: &str) -> Vec<String>;
+    document(kind: Document, key: &str) -> Option<String>;
+    put_document(kind: Document, key: &str, value: &str) -> ();
     card_cells(card_id: &str) -> Option<String>;
     set_card_cells(card_id: &str, cells: &str) -> ();
 }

@@ -97,12 +97,6 @@ fn create_body(card_type: &str, type_object: Value) -> Value {
 }
 
 impl TestApp {
-    async fn call(&self, token: &str, path: &str, body: &Value) -> Value {
-        self.post(&format!("{path}?access_token={token}"), body)
-            .await
-            .1
-    }
-
     async fn given_a_card(&self, token: &str, card_type: &str) -> String {
         let created = self
             .call(
@@ -127,16 +121,6 @@ impl TestApp {
             .as_str()
             .unwrap()
             .to_owned()
-    }
-
-    async fn events_of(&self, account: &TestAppCredentials, event: &str) -> Vec<Value> {
-        let listed = self
-            .get(&format!(
-                "/admin/v1/events?appid={}&event={event}",
-                account.appid
-            ))
-            .await;
-        listed["events"].as_array().unwrap().clone()
     }
 }
 

@@ -197,6 +197,24 @@ impl TestApp {
         assert_eq!(status, 200, "{body}");
     }
 
+    /// A merchant call with `token`; the JSON answer.
+    pub(crate) async fn call(&self, token: &str, path: &str, body: &Value) -> Value {
+        self.post(&format!("{path}?access_token={token}"), body)
+            .await
+            .1
+    }
+
+    /// The outbox events named `event` of an account.
+    pub(crate) async fn events_of(&self, account: &TestAppCredentials, event: &str) -> Vec<Value> {
+        let listed = self
+            .get(&format!(
+                "/admin/v1/events?appid={}&event={event}",
+                account.appid
+            ))
+            .await;
+        listed["events"].as_array().unwrap().clone()
+    }
+
     /// `wx.login` in the simulator.
     pub(crate) async fn given_a_login_code(
         &self,

@@ -7,4 +7,5 @@ mod card;
 mod code;
 mod errors;
 mod helpers;
+mod member;
 mod push;
