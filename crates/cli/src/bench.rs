@@ -50,12 +50,16 @@ const CREATE_TARGET: f64 = 0.05;
 const CLAIM_TARGET: f64 = 0.15;
 const CONSUME_TARGET: f64 = 0.30;
 const CODE_GET_TARGET: f64 = 0.50;
+const ACTIVATE_TARGET: f64 = 0.25;
 /// How many distinct codes the warm code/get scenario cycles through.
 const CODE_GET_WORKING_SET: u64 = 1000;
 const DEPOSIT_TARGET: Duration = Duration::from_secs(15);
 
 /// The card `/card/create` is measured with: a complete GENERAL_COUPON.
 const BENCH_CARD: &str = r#"{"card":{"card_type":"GENERAL_COUPON","general_coupon":{"base_info":{"logo_url":"http://mmbiz.qpic.cn/mmbiz/logo/0","code_type":"CODE_TYPE_QRCODE","brand_name":"Bench","title":"Bench coupon","color":"Color010","notice":"Show the code","description":"A coupon for the benchmark","sku":{"quantity":1000},"date_info":{"type":"DATE_TYPE_FIX_TERM","fixed_term":30,"fixed_begin_term":0}},"default_detail":"10% off"}}}"#;
+
+/// The member card activations are measured with: custom codes, API activation.
+const BENCH_MEMBER_CARD: &str = r#"{"card":{"card_type":"MEMBER_CARD","member_card":{"base_info":{"logo_url":"http://mmbiz.qpic.cn/mmbiz/logo/0","code_type":"CODE_TYPE_QRCODE","brand_name":"Bench","title":"Bench member card","color":"Color010","notice":"Show the card","description":"A member card for the benchmark","sku":{"quantity":100000000},"use_custom_code":true,"get_limit":50,"date_info":{"type":"DATE_TYPE_PERMANENT"}},"prerogative":"10% off","supply_bonus":true,"supply_balance":false,"activate_url":"https://example.com/activate"}}}"#;
 
 struct Server {
     child: Child,
@@ -172,6 +176,7 @@ fn http_scenarios(
     let consume_shop = shop.clone();
     let claimed = Arc::new(AtomicU64::new(0));
     let claimed_for_consume = Arc::clone(&claimed);
+    let (claimed_for_activate, activate_shop) = (Arc::clone(&claimed), shop.clone());
     let (claimed_for_get, claimed_for_cold_get) = (Arc::clone(&claimed), Arc::clone(&claimed));
     let (get_shop, cold_get_shop) = (shop.clone(), shop.clone());
     let scenarios: Vec<(Target, Option<f64>)> = vec![
@@ -226,15 +231,37 @@ fn http_scenarios(
             ),
             Some(CLAIM_TARGET),
         ),
-        // Consumes of the codes the claims handed out, each once.
+        // Activations of the member codes the claims handed out (every odd claim), each once.
+        (
+            Target::generated(
+                "POST /card/membercard/activate",
+                format!("/card/membercard/activate?access_token={}", shop.token),
+                r#""errcode":0"#,
+                Arc::new(move |n| {
+                    let claim = 2 * n + 1;
+                    (claim < claimed_for_activate.load(Ordering::Relaxed)).then(|| {
+                        format!(
+                            r#"{{"membership_number":"M{n}","code":"C{claim}","card_id":"{}","init_bonus":10}}"#,
+                            activate_shop.member_card_id
+                        )
+                    })
+                }),
+            ),
+            Some(ACTIVATE_TARGET),
+        ),
+        // Consumes of the coupon codes the claims handed out (every even claim), each once.
         (
             Target::generated(
                 "POST /card/code/consume",
                 format!("/card/code/consume?access_token={}", shop.token),
                 r#""openid""#,
                 Arc::new(move |n| {
-                    (n < claimed_for_consume.load(Ordering::Relaxed)).then(|| {
-                        format!(r#"{{"code":"C{n}","card_id":"{}"}}"#, consume_shop.card_id)
+                    (2 * n < claimed_for_consume.load(Ordering::Relaxed)).then(|| {
+                        format!(
+                            r#"{{"code":"C{}","card_id":"{}"}}"#,
+                            2 * n,
+                            consume_shop.card_id
+                        )
                     })
                 }),
             ),
@@ -248,9 +275,8 @@ fn http_scenarios(
                 format!("/card/code/get?access_token={}", shop.token),
                 "user_card_status",
                 Arc::new(move |n| {
-                    let codes = claimed_for_get
-                        .load(Ordering::Relaxed)
-                        .min(CODE_GET_WORKING_SET);
+                    let codes =
+                        (claimed_for_get.load(Ordering::Relaxed) / 2).min(CODE_GET_WORKING_SET);
                     (codes > 0).then(|| get_shop.code_get_body(n % codes))
                 }),
             ),
@@ -263,7 +289,7 @@ fn http_scenarios(
                 format!("/card/code/get?access_token={}", shop.token),
                 "user_card_status",
                 Arc::new(move |n| {
-                    (n < claimed_for_cold_get.load(Ordering::Relaxed))
+                    (2 * n < claimed_for_cold_get.load(Ordering::Relaxed))
                         .then(|| cold_get_shop.code_get_body(n))
                 }),
             ),
@@ -359,38 +385,48 @@ struct Shop {
     token: String,
     ticket: String,
     card_id: String,
+    /// A custom-code member card with API activation; odd claims take it.
+    member_card_id: String,
     deposit_card_id: String,
     mini_program: String,
     users: Arc<Vec<String>>,
 }
 
-/// Users to claim with: get_limit is 50 per user, so 2000 users allow 100,000 claims.
+/// Users to claim with: get_limit is 50 per user and card, so 2000 users allow 200,000
+/// claims split over the two cards.
 const BENCH_USERS: usize = 2000;
 
 impl Shop {
-    /// The body of a `/card/code/get` of the n-th claimed code.
+    /// The body of a `/card/code/get` of the n-th claimed coupon code.
     fn code_get_body(&self, n: u64) -> String {
         format!(
-            r#"{{"code":"C{n}","card_id":"{}","check_consume":false}}"#,
+            r#"{{"code":"C{}","card_id":"{}","check_consume":false}}"#,
+            2 * n,
             self.card_id
         )
     }
 
+    /// The n-th claim: the coupon for even n, the member card for odd n.
     fn add_card_body(&self, n: u64) -> String {
+        let card_id = if n % 2 == 0 {
+            &self.card_id
+        } else {
+            &self.member_card_id
+        };
         let code = format!("C{n}");
         let nonce = format!("n{n}");
         let timestamp = "1900000000";
         let signature = card_signature(&CardSignInput {
             api_ticket: &self.ticket,
             timestamp,
-            card_id: &self.card_id,
+            card_id,
             code: &code,
             nonce_str: &nonce,
             ..CardSignInput::default()
         });
         let card_ext = serde_json::json!({"timestamp": timestamp, "nonce_str": nonce, "code": code, "signature": signature}).to_string();
         let user = &self.users[usize::try_from(n).unwrap_or(0) % self.users.len()];
-        serde_json::json!({"user_id": user, "appid": self.mini_program, "cardList": [{"cardId": self.card_id, "cardExt": card_ext}]}).to_string()
+        serde_json::json!({"user_id": user, "appid": self.mini_program, "cardList": [{"cardId": card_id, "cardExt": card_ext}]}).to_string()
     }
 }
 
@@ -447,6 +483,13 @@ fn given_a_shop(addr: SocketAddr) -> anyhow::Result<Shop> {
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    let member_card_id = post(
+        &format!("/card/create?access_token={token}"),
+        &serde_json::from_str(BENCH_MEMBER_CARD)?,
+    )?["card_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let deposit: serde_json::Value = serde_json::from_str(&BENCH_CARD.replace(
         r#""sku":{"quantity":1000}"#,
         r#""sku":{"quantity":0},"use_custom_code":true,"get_custom_code_mode":"GET_CUSTOM_CODE_MODE_DEPOSIT""#,
@@ -472,6 +515,7 @@ fn given_a_shop(addr: SocketAddr) -> anyhow::Result<Shop> {
         token,
         ticket,
         card_id,
+        member_card_id,
         deposit_card_id,
         mini_program: mini_program["appid"]
             .as_str()

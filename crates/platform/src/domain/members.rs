@@ -395,14 +395,32 @@ struct MemberSettings {
     document: Value,
 }
 
+/// 72003 unless the card is a MEMBER_CARD.
+fn require_member_card(card: &Card) -> Result<(), DomainError> {
+    if card.card_type != "MEMBER_CARD" {
+        return Err(DomainError::NotMemberCard(format!(
+            "card {} is a {}, and this needs a MEMBER_CARD",
+            card.card_id, card.card_type
+        )));
+    }
+    Ok(())
+}
+
+/// Whether a member card activates on receipt. The document is compact JSON written by
+/// serde_json, so a card whose text lacks `"auto_activate":true` cannot have the flag set;
+/// only the others are parsed (activation runs on the writer thread, where a parse of the
+/// whole document per call shows).
+fn auto_activates(card: &Card) -> Result<bool, DomainError> {
+    if !card.document.contains(r#""auto_activate":true"#) {
+        require_member_card(card)?;
+        return Ok(false);
+    }
+    Ok(MemberSettings::of(card)?.mode() == ActivationMode::Auto)
+}
+
 impl MemberSettings {
     fn of(card: &Card) -> Result<MemberSettings, DomainError> {
-        if card.card_type != "MEMBER_CARD" {
-            return Err(DomainError::NotMemberCard(format!(
-                "card {} is a {}, and this needs a MEMBER_CARD",
-                card.card_id, card.card_type
-            )));
-        }
+        require_member_card(card)?;
         Ok(MemberSettings {
             document: card.document_value()?,
         })
@@ -449,7 +467,7 @@ fn member_of(tx: &mut dyn Tx, card: &Card, user_card: &UserCard) -> Result<Membe
     if let Some(text) = tx.document(Document::Member, &user_card.id.to_string())? {
         return parse_document(&text, "member");
     }
-    let auto = MemberSettings::of(card)?.mode() == ActivationMode::Auto;
+    let auto = auto_activates(card)?;
     Ok(Member {
         has_active: auto,
         // Compat: membercard.md §2.8 — an auto-activated member's number is its code.
@@ -587,7 +605,7 @@ impl MemberService {
         let appid = appid.to_owned();
         store::write(&*self.store, move |tx: &mut dyn Tx| {
             let card = owned_card(tx, &appid, &form.card_id)?;
-            MemberSettings::of(&card)?;
+            require_member_card(&card)?;
             tx.put_document(Document::ActivateForm, &card.card_id, &to_json(&form)?)?;
             Ok(())
         })
@@ -609,7 +627,7 @@ impl MemberService {
             owned_card(tx, &appid, &card_id)
         })
         .await?;
-        MemberSettings::of(&card)?;
+        require_member_card(&card)?;
         if card.code_mode == "custom" {
             // Compat: membercard.md §2.3 — only system-code and deposited-code cards.
             return Err(DomainError::NeedsSystemCodes(format!(
@@ -713,7 +731,7 @@ impl MemberService {
             let card_id = request.card_id.as_deref().filter(|id| !id.is_empty());
             let user_card = find_code(tx, &appid, &request.code, card_id)?;
             let card = owned_card(tx, &appid, &user_card.card_id)?;
-            MemberSettings::of(&card)?;
+            require_member_card(&card)?;
             usable(user_card.status_at(now))?;
             let mut member = member_of(tx, &card, &user_card)?;
             if member.has_active {
