@@ -111,6 +111,48 @@ enum SimCommand {
         /// The friend
         user_id: String,
     },
+    /// `wx.navigateToMiniProgram` to the card-opening component with the values of a
+    /// `/card/membercard/activate/geturl` link (url-decoded here, as a merchant does);
+    /// prints the component session.
+    OpenComponent {
+        /// The user
+        user_id: String,
+        /// The Mini Program the user is in
+        appid: String,
+        /// The link geturl returned
+        link: String,
+    },
+    /// What the card-opening component shows: the form, pre-filled, and new vs existing member.
+    Component {
+        /// The session (from `open-component`)
+        session: String,
+    },
+    /// Submit the component's form; prints the `App.onShow` options the Mini Program gets.
+    Submit {
+        /// The session
+        session: String,
+        /// A field as NAME=VALUE (USER_FORM_INFO_FLAG_… or a custom label; repeat for a
+        /// check box); fields not given keep their pre-filled values
+        #[arg(long = "field", value_name = "NAME=VALUE")]
+        fields: Vec<String>,
+    },
+    /// Back out of the component.
+    Cancel {
+        /// The session
+        session: String,
+    },
+    /// Tap an entry of a held card (center, custom_url, promotion_url, activate,
+    /// custom_field1..3, custom_cell1..3, bonus, balance): prints where it leads.
+    Tap {
+        /// The user
+        user_id: String,
+        /// The card
+        card_id: String,
+        /// The real code
+        code: String,
+        /// The entry
+        entry: String,
+    },
 }
 
 pub(crate) fn run(args: &SimArgs) -> anyhow::Result<()> {
@@ -211,7 +253,113 @@ fn request(command: &SimCommand) -> anyhow::Result<(&'static str, String, Option
             format!("/sim/v1/gifts/{gift_id}/accept"),
             Some(json!({ "user_id": user_id })),
         ),
+        SimCommand::OpenComponent {
+            user_id,
+            appid,
+            link,
+        } => (
+            "POST",
+            "/sim/v1/navigateToMiniProgram".into(),
+            Some(json!({
+                "user_id": user_id,
+                "appid": appid,
+                "appId": "wxeb490c6f9b154ef9",
+                "extraData": extra_data(link)?,
+            })),
+        ),
+        SimCommand::Component { session } => ("GET", format!("/sim/v1/component/{session}"), None),
+        SimCommand::Submit { session, fields } => (
+            "POST",
+            format!("/sim/v1/component/{session}/submit"),
+            Some(submission(fields)?),
+        ),
+        SimCommand::Cancel { session } => (
+            "POST",
+            format!("/sim/v1/component/{session}/cancel"),
+            Some(json!({})),
+        ),
+        SimCommand::Tap {
+            user_id,
+            card_id,
+            code,
+            entry,
+        } => (
+            "POST",
+            "/sim/v1/tap".into(),
+            Some(json!({ "user_id": user_id, "card_id": card_id, "code": code, "entry": entry })),
+        ),
     })
+}
+
+/// `encrypt_card_id`, `outer_str` and `biz` of a geturl link, read the way merchants are told
+/// to: drop the fragment, split the query on `&`, skip empty parts, split each on the first
+/// `=`, percent-decode the value.
+fn extra_data(link: &str) -> anyhow::Result<Value> {
+    let query = link
+        .split('#')
+        .next()
+        .and_then(|url| url.split_once('?'))
+        .map(|(_, query)| query)
+        .context("the link has no query: pass the url /card/membercard/activate/geturl returned")?;
+    let mut extra = serde_json::Map::new();
+    for part in query.split('&').filter(|part| !part.is_empty()) {
+        let (name, value) = part.split_once('=').unwrap_or((part, ""));
+        if matches!(name, "encrypt_card_id" | "outer_str" | "biz") {
+            extra.insert(name.to_owned(), json!(percent_decode(value)?));
+        }
+    }
+    Ok(Value::Object(extra))
+}
+
+fn percent_decode(text: &str) -> anyhow::Result<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%' {
+            let hex = bytes
+                .get(index + 1..index + 3)
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                .with_context(|| format!("{text:?} has a broken %-escape"))?;
+            out.push(hex);
+            index += 3;
+        } else {
+            out.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8(out).with_context(|| format!("{text:?} does not decode to UTF-8"))
+}
+
+/// `--field NAME=VALUE`s as the component's submission: `USER_FORM_INFO_FLAG_…` names go to
+/// `common_field_list`, others to `custom_field_list`; a name given twice is a check box.
+fn submission(fields: &[String]) -> anyhow::Result<Value> {
+    let mut common = Vec::new();
+    let mut custom: Vec<(String, Vec<String>)> = Vec::new();
+    for field in fields {
+        let (name, value) = field
+            .split_once('=')
+            .with_context(|| format!("--field {field:?} must look like NAME=VALUE"))?;
+        if name.starts_with("USER_FORM_INFO_FLAG_") {
+            common.push(json!({ "name": name, "value": value }));
+        } else if let Some((_, values)) = custom.iter_mut().find(|(known, _)| known == name) {
+            values.push(value.to_owned());
+        } else {
+            custom.push((name.to_owned(), vec![value.to_owned()]));
+        }
+    }
+    let custom: Vec<Value> = custom
+        .into_iter()
+        .map(|(name, mut values)| {
+            if values.len() == 1 {
+                json!({ "name": name, "value": values.remove(0) })
+            } else {
+                json!({ "name": name, "value_list": values })
+            }
+        })
+        .collect();
+    Ok(json!({ "common_field_list": common, "custom_field_list": custom }))
 }
 
 /// Sends the call and returns its answer; a refusal (an errcode, or a `wx.*` callback that

@@ -333,3 +333,130 @@ fn a_server_started_with_stop_with_stdin_stops_when_its_parent_goes() {
     assert!(status.unwrap().success(), "{status:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn wxcard_sim_opens_a_member_card_in_the_component_and_taps_its_entries() {
+    let dir = std::env::temp_dir().join(format!("wxcard-sim-member-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let platform = Platform::start(&dir.join("member.db"));
+    let open_platform = platform.call(
+        "POST",
+        "/admin/v1/open-platforms",
+        &serde_json::json!({"name": "club"}),
+    )["id"]
+        .clone();
+    let account = platform.call(
+        "POST",
+        "/admin/v1/apps",
+        &serde_json::json!({"kind": "service_account", "name": "club", "open_platform_id": open_platform}),
+    );
+    let mini_program = platform.call(
+        "POST",
+        "/admin/v1/apps",
+        &serde_json::json!({"kind": "mini_program", "name": "club-mp", "open_platform_id": open_platform}),
+    );
+    let token = platform.call(
+        "GET",
+        &format!(
+            "/cgi-bin/token?grant_type=client_credential&appid={}&secret={}",
+            account["appid"].as_str().unwrap(),
+            account["secret"].as_str().unwrap()
+        ),
+        &serde_json::Value::Null,
+    )["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let user_name = format!("{}@app", mini_program["original_id"].as_str().unwrap());
+    let card = serde_json::json!({"card": {"card_type": "MEMBER_CARD", "member_card": {
+        "base_info": {"logo_url": "http://mmbiz.qpic.cn/mmbiz/logo/0", "code_type": "CODE_TYPE_QRCODE",
+                      "brand_name": "Club", "title": "Member", "color": "Color010", "notice": "Show it",
+                      "description": "Members", "sku": {"quantity": 10}, "date_info": {"type": "DATE_TYPE_PERMANENT"}},
+        "prerogative": "10% off", "supply_bonus": true, "supply_balance": false, "wx_activate": true,
+        "bonus_app_brand_user_name": user_name, "bonus_app_brand_pass": "pages/points/index"}}});
+    let card_id = platform.call("POST", &format!("/card/create?access_token={token}"), &card)
+        ["card_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let form = serde_json::json!({"card_id": card_id, "required_form": {
+        "common_field_id_list": ["USER_FORM_INFO_FLAG_NAME"],
+        "rich_field_list": [{"type": "FORM_FIELD_CHECK_BOX", "name": "likes", "values": ["tea", "cake", "coffee"]}]}});
+    platform.call(
+        "POST",
+        &format!("/card/membercard/activateuserform/set?access_token={token}"),
+        &form,
+    );
+    let link = platform.call(
+        "POST",
+        &format!("/card/membercard/activate/geturl?access_token={token}"),
+        &serde_json::json!({"card_id": card_id, "outer_str": "poster 7"}),
+    )["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, created, _) = sim(&platform, &["new-user", "bob"]);
+    let user: serde_json::Value = serde_json::from_str(&created).unwrap();
+    let user_id = user["user_id"].as_str().unwrap();
+    let mp_appid = mini_program["appid"].as_str().unwrap();
+
+    let (opened_ok, opened, opened_err) =
+        sim(&platform, &["open-component", user_id, mp_appid, &link]);
+    assert!(opened_ok, "{opened_err}");
+    let session: serde_json::Value = serde_json::from_str(&opened).unwrap();
+    let session = session["session"].as_str().unwrap();
+    let (shown_ok, shown, _) = sim(&platform, &["component", session]);
+    let (missing_ok, _, missing) = sim(&platform, &["submit", session]);
+    let (submitted_ok, submitted, submitted_err) = sim(
+        &platform,
+        &[
+            "submit",
+            session,
+            "--field",
+            "USER_FORM_INFO_FLAG_NAME=Bob",
+            "--field",
+            "likes=tea",
+            "--field",
+            "likes=cake",
+        ],
+    );
+
+    assert!(shown_ok, "{shown}");
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["variant"], "non_jump", "{shown}");
+    assert!(!missing_ok, "a required field left empty is refused");
+    assert!(missing.contains("USER_FORM_INFO_FLAG_NAME"), "{missing}");
+    assert!(submitted_ok, "{submitted_err}");
+    let back: serde_json::Value = serde_json::from_str(&submitted).unwrap();
+    assert_eq!(back["scene"], 1038, "{back}");
+    let events = platform.call(
+        "GET",
+        &format!(
+            "/admin/v1/events?appid={}&event=submit_membercard_user_info",
+            account["appid"].as_str().unwrap()
+        ),
+        &serde_json::Value::Null,
+    );
+    let code = events["events"][0]["payload"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let member = platform.call(
+        "POST",
+        &format!("/card/membercard/userinfo/get?access_token={token}"),
+        &serde_json::json!({"card_id": card_id, "code": code}),
+    );
+    assert_eq!(
+        member["user_info"]["custom_field_list"][0]["value_list"],
+        serde_json::json!(["tea", "cake"]),
+        "{member}"
+    );
+    let (tapped_ok, tapped, tapped_err) =
+        sim(&platform, &["tap", user_id, &card_id, &code, "bonus"]);
+    assert!(tapped_ok, "{tapped_err}");
+    let tapped: serde_json::Value = serde_json::from_str(&tapped).unwrap();
+    assert_eq!(tapped["path"], "pages/points/index", "{tapped}");
+    assert_eq!(tapped["user_name"], user_name.as_str());
+    let _ = std::fs::remove_dir_all(&dir);
+}

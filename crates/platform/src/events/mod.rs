@@ -630,4 +630,43 @@ mod tests {
             "{pay_xml}"
         );
     }
+
+    #[test]
+    fn member_events_render_as_xml_that_parses_back_to_the_same_event() {
+        let submitted = DomainEvent::SubmitMembercardUserInfo {
+            card_id: "pCard".into(),
+            code: "123412341234".into(),
+            openid: "oUser".into(),
+        };
+        let updated = DomainEvent::UpdateMemberCard {
+            card_id: "pCard".into(),
+            code: "123412341234".into(),
+            openid: "oUser".into(),
+            modify_bonus: -30,
+            modify_balance: 500,
+        };
+
+        let submitted_xml = render(&due(&submitted), &submitted);
+        let updated_xml = render(&due(&updated), &updated);
+
+        let submitted_back = wxcard_wire::event::parse(&submitted_xml).expect("parses");
+        assert_eq!(
+            submitted_back.event,
+            CardEvent::SubmitMembercardUserInfo(SubmitMembercardUserInfoEvent {
+                card_id: "pCard".into(),
+                user_card_code: "123412341234".into(),
+            })
+        );
+        assert_eq!(submitted_back.header.from_user_name, "oUser");
+        let updated_back = wxcard_wire::event::parse(&updated_xml).expect("parses");
+        assert_eq!(
+            updated_back.event,
+            CardEvent::UpdateMemberCard(UpdateMemberCardEvent {
+                card_id: "pCard".into(),
+                user_card_code: "123412341234".into(),
+                modify_bonus: -30,
+                modify_balance: 500,
+            })
+        );
+    }
 }

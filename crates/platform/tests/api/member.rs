@@ -446,6 +446,30 @@ async fn an_activate_ticket_expires_and_works_only_for_its_own_account() {
         )
         .await;
     assert_eq!(errcode(&foreign), 72011, "{foreign}");
+    // Another account cannot see, activate or change this account's member card either.
+    let code = back["referrerInfo"]["extraData"]["code"].clone();
+    for (path, body) in [
+        (
+            "/card/membercard/userinfo/get",
+            json!({"card_id": club.card_id, "code": code}),
+        ),
+        (
+            "/card/membercard/activate",
+            json!({"card_id": club.card_id, "code": code, "membership_number": "X1"}),
+        ),
+        (
+            "/card/membercard/updateuser",
+            json!({"card_id": club.card_id, "code": code, "add_bonus": 1}),
+        ),
+        (
+            "/card/membercard/activate/geturl",
+            json!({"card_id": club.card_id}),
+        ),
+        ("/card/membercard/activateuserform/set", form(&club.card_id)),
+    ] {
+        let answer = app.call(&stranger_token, path, &body).await;
+        assert_eq!(errcode(&answer), 40073, "{path}: {answer}");
+    }
     let garbage = app
         .call(
             &club.token,
