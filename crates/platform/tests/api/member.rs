@@ -29,8 +29,12 @@ fn member_card(owner: &str, jump: bool, url: bool) -> Value {
             "custom_url_name": "立即使用", "custom_url": "https://example.com/use",
             "custom_app_brand_user_name": owner,
             "custom_app_brand_pass": "/pages/use/index?from=card",
-            "promotion_url_name": "更多优惠", "promotion_url": "https://example.com/promo"
+            "promotion_url_name": "更多优惠", "promotion_url": "https://example.com/promo",
+            "center_title": "出示", "center_url": "https://example.com/center",
+            "center_app_brand_user_name": owner, "center_app_brand_pass": "pages/pay/index"
         },
+        "activate_app_brand_user_name": owner,
+        "activate_app_brand_pass": "pages/member/activate",
         "prerogative": "会员九折",
         "wx_activate": true,
         "wx_activate_after_submit": jump,
@@ -703,6 +707,8 @@ async fn flow_d_entries_open_mini_program_pages_with_card_id_encrypt_code_and_op
         ("custom_field1", "pages/level/index"),
         ("custom_cell1", "pages/center/index"),
         ("custom_url", "pages/use/index"),
+        ("center", "pages/pay/index"),
+        ("activate", "pages/member/activate"),
     ] {
         let opened = tap(entry).await;
         assert_eq!(opened["kind"], "mini_program", "{entry}: {opened}");
@@ -953,4 +959,31 @@ async fn activate_and_the_form_check_each_field() {
         )
         .await;
     assert_eq!(errcode(&not_member), 72003, "{not_member}");
+}
+
+#[tokio::test]
+async fn a_user_who_logged_in_to_the_merchants_mini_program_is_an_existing_member() {
+    let app = spawn_app().await;
+    let club = app.given_a_club(false, false).await;
+    let returning = app.given_a_user().await;
+    let code = app.given_a_login_code(&returning, &club.mini_program).await;
+    let session = app
+        .get(&format!(
+            "/sns/jscode2session?appid={}&secret={}&js_code={code}&grant_type=authorization_code",
+            club.mini_program.appid, club.mini_program.secret
+        ))
+        .await;
+    assert!(session["unionid"].is_string(), "{session}");
+
+    let seen = app.open_component(&club, &returning).await;
+    let view = app.get(&format!("/sim/v1/component/{seen}")).await;
+    assert_eq!(view["member"]["kind"], "existing", "{view}");
+    assert_eq!(view["member"]["unionid_known_to_merchant"], true);
+    assert_eq!(view["member"]["holds_card"], false);
+
+    let stranger = app.given_a_user().await;
+    let fresh = app.open_component(&club, &stranger).await;
+    let view = app.get(&format!("/sim/v1/component/{fresh}")).await;
+    assert_eq!(view["member"]["kind"], "new", "{view}");
+    assert_eq!(view["member"]["unionid_known_to_merchant"], false);
 }
