@@ -1,34 +1,73 @@
-//! `wxcard-sdk`: a typed client for the WeChat card API, pointed at WeChat or at a local wxcard.
+//! `wxcard-sdk`: a typed client for the WeChat card API, pointed at WeChat or at a local
+//! wxcard, and the merchant server's end of its event pushes.
 //!
-//! Every endpoint is a request type from [`wxcard_wire`] that knows its path, method and
-//! response; [`Client::call`] sends any of them. The client fetches the access_token itself,
-//! caches it until shortly before it expires, lets one caller refresh it while the others wait
-//! (single flight), and retries a call once when the platform says the token is invalid or
-//! expired (40001, 42001). It holds no global state and never panics on a bad answer.
+//! - [`Client`]: one typed method per endpoint (request and response types come from
+//!   [`wxcard_wire`], the same types the wxcard server uses), and [`Client::call`] beneath
+//!   them for any [`Endpoint`]. The client fetches the access_token and the api_tickets itself,
+//!   keeps them in a [`TokenCache`] ([`MemoryCache`] by default, Redis with the `redis`
+//!   feature) until five minutes before they expire, lets one caller refresh while the others
+//!   wait (single flight), and retries a call once when the platform says the token is invalid
+//!   or expired (40001, 42001).
+//! - [`CardExt`] signs the `cardExt` a Mini Program passes to `wx.addCard`;
+//!   [`ActivateLink`] reads the card-opening component's `extraData` from a geturl link.
+//! - [`push::PushReceiver`] checks and decrypts event pushes; [`push::router`] (feature
+//!   `axum`) mounts it.
+//!
+//! It holds no global state and never panics on a bad answer: every failure is an [`Error`].
+//!
+//! # The claim flow, from the merchant's side
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), wxcard_sdk::Error> {
-//! use wxcard_sdk::Client;
-//! use wxcard_wire::auth::TicketRequest;
+//! use wxcard_sdk::{CardExt, Client, TicketKind};
+//! use wxcard_wire::code::{CodeGetRequest, ConsumeRequest, DecryptRequest};
 //!
+//! // The Service Account that owns the card; point it at WeChat with WECHAT_BASE_URL.
 //! let client = Client::new("http://127.0.0.1:7800", "wx0123456789abcdef", "0123456789abcdef0123456789abcdef");
-//! let ticket = client.call(&TicketRequest { ticket_type: "wx_card".into() }).await?;
-//! println!("api_ticket {} for {} s", ticket.ticket, ticket.expires_in);
+//!
+//! // 1. Sign a cardExt for the Mini Program page (it calls wx.addCard with it).
+//! let ticket = client.api_ticket(TicketKind::WxCard).await?;
+//! let signed = CardExt::new("pFS7Fjg8kV1IdDz01r4SQwMkuCKc").outer_str("poster01").sign(&ticket);
+//! println!("wx.addCard({{cardList: [{{cardId: {:?}, cardExt: {:?}}}]}})", signed.card_id, signed.card_ext);
+//!
+//! // 2. The page sends back cardList[0].code, which is encrypted: decrypt and record it.
+//! let encrypted = "…from wx.addCard's success callback…".to_owned();
+//! let code = client.decrypt_code(&DecryptRequest { encrypt_code: encrypted }).await?.code;
+//!
+//! // 3. At the counter: check the code, then redeem it (once; a second consume is 40099).
+//! let view = client.get_code(&CodeGetRequest { code: code.clone(), card_id: None, check_consume: None }).await?;
+//! assert!(view.can_consume);
+//! client.consume_code(&ConsumeRequest { code, card_id: None, outer_str: None }).await?;
 //! # Ok(()) }
 //! ```
 
-use std::time::{Duration, Instant};
+#![warn(missing_docs)]
+
+pub mod cache;
+mod calls;
+#[doc(hidden)]
+pub use calls::TYPED_PATHS;
+mod card_ext;
+pub mod push;
+#[cfg(feature = "redis")]
+pub mod redis;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
-use wxcard_wire::auth::{TokenRequest, TokenResponse};
+use wxcard_wire::auth::{TicketRequest, TokenRequest};
 use wxcard_wire::{Endpoint, ErrCode, Method};
+
+pub use cache::{CacheError, MemoryCache, TokenCache};
+pub use card_ext::{ActivateLink, CardExt, LinkError, SignedCardExt};
 
 /// WeChat's API host, for production use.
 pub const WECHAT_BASE_URL: &str = "https://api.weixin.qq.com";
 
-/// Refresh the token this long before WeChat says it expires.
-const TOKEN_MARGIN: Duration = Duration::from_secs(300);
+/// Refresh a token or ticket this long before the platform says it expires.
+const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 /// What went wrong with a call.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +91,9 @@ pub enum Error {
         /// What did not fit.
         message: String,
     },
+    /// The token cache failed.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
 }
 
 impl Error {
@@ -60,25 +102,49 @@ impl Error {
     pub fn errcode(&self) -> Option<ErrCode> {
         match self {
             Error::Api { errcode, .. } => Some(*errcode),
-            Error::Transport(_) | Error::Decode { .. } => None,
+            Error::Transport(_) | Error::Decode { .. } | Error::Cache(_) => None,
         }
     }
 }
 
-#[derive(Debug, Clone)]
-struct CachedToken {
-    token: String,
-    refresh_at: Instant,
+/// Which api_ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TicketKind {
+    /// `wx_card`: signs cardExt and chooseCard.
+    WxCard,
+    /// `jsapi`: signs `wx.config`.
+    Jsapi,
+}
+
+impl TicketKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TicketKind::WxCard => "wx_card",
+            TicketKind::Jsapi => "jsapi",
+        }
+    }
 }
 
 /// A client for one app (appid + secret).
-#[derive(Debug)]
 pub struct Client {
     http: reqwest::Client,
     base_url: String,
     appid: String,
     secret: String,
-    token: Mutex<Option<CachedToken>>,
+    cache: Arc<dyn TokenCache>,
+    token_flight: Mutex<()>,
+    card_ticket_flight: Mutex<()>,
+    jsapi_ticket_flight: Mutex<()>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The secret is never printed.
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("appid", &self.appid)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -96,8 +162,19 @@ impl Client {
             base_url: base_url.trim_end_matches('/').to_owned(),
             appid: appid.to_owned(),
             secret: secret.to_owned(),
-            token: Mutex::new(None),
+            cache: Arc::new(MemoryCache::new()),
+            token_flight: Mutex::new(()),
+            card_ticket_flight: Mutex::new(()),
+            jsapi_ticket_flight: Mutex::new(()),
         }
+    }
+
+    /// Keeps tokens and tickets in `cache` instead of this client's memory (a
+    /// [`redis::RedisCache`](crate::cache) shared by several processes, say).
+    #[must_use]
+    pub fn with_cache(mut self, cache: Arc<dyn TokenCache>) -> Self {
+        self.cache = cache;
+        self
     }
 
     /// The app this client acts for.
@@ -106,40 +183,89 @@ impl Client {
         &self.appid
     }
 
+    fn key(&self, what: &str) -> String {
+        format!("{}:{what}", self.appid)
+    }
+
+    /// The value under `key`, or a fresh one from `fetch` (value, expires_in seconds) when
+    /// there is none: one caller fetches while the others wait for its answer.
+    async fn cached<F, Fut>(&self, key: &str, flight: &Mutex<()>, fetch: F) -> Result<String, Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(String, i64), Error>>,
+    {
+        if let Some(value) = self.cache.get(key).await? {
+            return Ok(value);
+        }
+        let _flight = flight.lock().await;
+        if let Some(value) = self.cache.get(key).await? {
+            return Ok(value);
+        }
+        let (value, expires_in) = fetch().await?;
+        let lifetime = Duration::from_secs(u64::try_from(expires_in).unwrap_or(0));
+        self.cache
+            .set(key, &value, lifetime.saturating_sub(REFRESH_MARGIN))
+            .await?;
+        Ok(value)
+    }
+
     /// The current access_token, fetched when there is none or it is about to expire. When
     /// many tasks ask at once, one fetches and the others wait for its answer.
     ///
     /// # Errors
     /// When the token endpoint refuses (wrong secret, unknown appid) or cannot be reached.
     pub async fn access_token(&self) -> Result<String, Error> {
-        let mut cached = self.token.lock().await;
-        if let Some(token) = cached
-            .as_ref()
-            .filter(|token| Instant::now() < token.refresh_at)
-        {
-            return Ok(token.token.clone());
-        }
-        let fresh = self.fetch_token().await?;
-        let lifetime = Duration::from_secs(u64::try_from(fresh.expires_in).unwrap_or(0));
-        *cached = Some(CachedToken {
-            token: fresh.access_token.clone(),
-            refresh_at: Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN),
-        });
-        Ok(fresh.access_token)
+        self.cached(&self.key("access_token"), &self.token_flight, || async {
+            let request = TokenRequest {
+                grant_type: "client_credential".into(),
+                appid: self.appid.clone(),
+                secret: self.secret.clone(),
+            };
+            let fresh = self.send(&request, None).await?;
+            Ok((fresh.access_token, fresh.expires_in))
+        })
+        .await
+    }
+
+    /// An api_ticket (`wx_card` for cardExt signatures, `jsapi` for `wx.config`), cached and
+    /// refreshed like the access_token.
+    ///
+    /// # Errors
+    /// When the token or the ticket cannot be fetched.
+    pub async fn api_ticket(&self, kind: TicketKind) -> Result<String, Error> {
+        let flight = match kind {
+            TicketKind::WxCard => &self.card_ticket_flight,
+            TicketKind::Jsapi => &self.jsapi_ticket_flight,
+        };
+        let key = self.key(&format!("ticket:{}", kind.as_str()));
+        self.cached(&key, flight, || async {
+            let ticket = self
+                .call(&TicketRequest {
+                    ticket_type: kind.as_str().into(),
+                })
+                .await?;
+            Ok((ticket.ticket, ticket.expires_in))
+        })
+        .await
+    }
+
+    /// Signs `card_ext` with this Service Account's `wx_card` ticket.
+    ///
+    /// # Errors
+    /// When the ticket cannot be fetched.
+    pub async fn sign_card_ext(&self, card_ext: CardExt) -> Result<SignedCardExt, Error> {
+        Ok(card_ext.sign(&self.api_ticket(TicketKind::WxCard).await?))
     }
 
     /// Forgets the cached token, so that the next call fetches a new one.
-    pub async fn invalidate_token(&self) {
-        *self.token.lock().await = None;
-    }
-
-    async fn fetch_token(&self) -> Result<TokenResponse, Error> {
-        let request = TokenRequest {
-            grant_type: "client_credential".into(),
-            appid: self.appid.clone(),
-            secret: self.secret.clone(),
-        };
-        self.send(&request, None).await
+    ///
+    /// # Errors
+    /// When the cache fails.
+    pub async fn invalidate_token(&self) -> Result<(), Error> {
+        if let Some(token) = self.cache.get(&self.key("access_token")).await? {
+            self.forget_token(&token).await?;
+        }
+        Ok(())
     }
 
     /// Sends one request. Endpoints that need a token get one; an answer of 40001 or 42001
@@ -157,7 +283,7 @@ impl Client {
                 if errcode == ErrCode::INVALID_CREDENTIAL
                     || errcode == ErrCode::ACCESS_TOKEN_EXPIRED =>
             {
-                self.forget_token(&token).await;
+                self.forget_token(&token).await?;
                 let token = self.access_token().await?;
                 self.send(request, Some(&token)).await
             }
@@ -167,11 +293,11 @@ impl Client {
 
     /// Drops the cached token if it is still the one that failed (another task may have
     /// refreshed it already).
-    async fn forget_token(&self, failed: &str) {
-        let mut cached = self.token.lock().await;
-        if cached.as_ref().is_some_and(|token| token.token == failed) {
-            *cached = None;
-        }
+    async fn forget_token(&self, failed: &str) -> Result<(), Error> {
+        self.cache
+            .remove_if(&self.key("access_token"), failed)
+            .await?;
+        Ok(())
     }
 
     async fn send<E: Endpoint>(
@@ -234,6 +360,7 @@ fn decode<T: DeserializeOwned>(path: &'static str, bytes: &[u8]) -> Result<T, Er
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wxcard_wire::auth::TokenResponse;
 
     #[test]
     fn a_nonzero_errcode_is_an_api_error_with_its_message() {
