@@ -183,6 +183,26 @@ impl PushReceiver {
         }
         Ok(parse(body)?)
     }
+
+    /// The body that answers a push with a passive reply message (`xml`, e.g. a text message
+    /// to the user): as it is for a plain push, encrypted in the safe-mode reply envelope
+    /// when the push came with `encrypt_type=aes`. Answer [`SUCCESS`] when there is nothing
+    /// to reply.
+    ///
+    /// # Errors
+    /// An encrypted push answered by a receiver without an EncodingAESKey.
+    pub fn reply(&self, query: &PushQuery, xml: &str) -> Result<String, PushError> {
+        if query.encrypt_type.as_deref() != Some("aes") {
+            return Ok(xml.to_owned());
+        }
+        let crypt = self.crypt.as_ref().ok_or(PushError::NoKey)?;
+        let mut random = [0_u8; 16];
+        // Without OS randomness the padding prefix is predictable, which the scheme tolerates.
+        let _ = getrandom::getrandom(&mut random);
+        let timestamp = query.timestamp.as_deref().unwrap_or("0");
+        let nonce = query.nonce.as_deref().unwrap_or("");
+        Ok(crypt.encrypt_message(xml, timestamp, nonce, random))
+    }
 }
 
 /// Mounts a [`PushReceiver`] on an axum `Router` at `path`: GET answers the handshake, POST
@@ -294,11 +314,37 @@ mod tests {
 
         let event = receiver.receive(&query, &push.body).unwrap();
         assert_eq!(event.event_name(), "user_del_card");
+        let reply = receiver
+            .reply(&query, "<xml><Content>hi</Content></xml>")
+            .unwrap();
+        let decrypted = crypt
+            .decrypt_message(&reply, &reply_signature(&reply), "1700000000", "n1")
+            .unwrap();
+        assert_eq!(decrypted, "<xml><Content>hi</Content></xml>");
         let tampered = push.body.replace(&push.encrypt[..8], "AAAAAAAA");
         assert!(receiver.receive(&query, &tampered).is_err());
         assert!(matches!(
             PushReceiver::plain("tok").receive(&query, &push.body),
             Err(PushError::NoKey)
         ));
+    }
+
+    fn reply_signature(reply: &str) -> String {
+        reply
+            .split("<MsgSignature><![CDATA[")
+            .nth(1)
+            .and_then(|rest| rest.split("]]>").next())
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_plain_push_is_answered_with_the_reply_as_it_is() {
+        let receiver = PushReceiver::plain("tok");
+
+        assert_eq!(
+            receiver.reply(&signed_query("tok", ""), "<xml/>").unwrap(),
+            "<xml/>"
+        );
     }
 }
