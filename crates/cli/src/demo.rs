@@ -19,7 +19,7 @@ pub(crate) async fn seed_and_print(
     handle: &AppHandle,
     addr: SocketAddr,
     config: &Config,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<serde_json::Value> {
     let (seeded, reused) = match handle.meta(DEMO_KEY).await? {
         Some(text) => (
             serde_json::from_str::<serde_json::Value>(&text)
@@ -29,6 +29,82 @@ pub(crate) async fn seed_and_print(
         None => (seed(handle).await?, false),
     };
     println!("{}", describe(&seeded, addr, config, reused));
+    Ok(seeded)
+}
+
+/// The Token the demo's merchant server and push URL share.
+const DEMO_PUSH_TOKEN: &str = "wxcarddemo";
+
+/// Starts the reference merchant server next to the platform (on the next port, or any free
+/// one when the platform's was picked for it), and points the Service Account's push URL at
+/// it once the platform serves requests.
+pub(crate) async fn start_merchant(
+    seeded: &serde_json::Value,
+    addr: SocketAddr,
+    config: &Config,
+) -> anyhow::Result<()> {
+    let text = |pointer: &str| {
+        seeded
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let db = config.db.with_file_name(format!(
+        "{}-merchant.db",
+        config
+            .db
+            .file_stem()
+            .map_or_else(|| "wxcard-demo".into(), |stem| stem.to_string_lossy())
+    ));
+    let merchant = wxcard_merchant::Merchant::build(&wxcard_merchant::MerchantConfig {
+        platform_url: format!("http://{addr}"),
+        service_account: (
+            text("/service_account/appid"),
+            text("/service_account/secret"),
+        ),
+        mini_program: (text("/mini_program/appid"), text("/mini_program/secret")),
+        push_token: DEMO_PUSH_TOKEN.into(),
+        push_aes_key: None,
+        db,
+    })?;
+    let port = if addr.port() == 0 {
+        0
+    } else {
+        addr.port().wrapping_add(1)
+    };
+    let listener = tokio::net::TcpListener::bind((addr.ip(), port))
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen for the merchant server on {}:{port}",
+                addr.ip()
+            )
+        })?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(crate::merchant::axum_serve(listener, merchant.router()));
+    println!("merchant server  {url}/  (what it recorded; pushes arrive at {url}/wechat)");
+    let admin_token = config
+        .admin_token
+        .as_ref()
+        .map(|token| token.expose().to_owned());
+    let platform = format!("http://{addr}");
+    tokio::spawn(async move {
+        // The platform answers only once the caller runs it; this waits in its queue.
+        match merchant
+            .configure_push(
+                &platform,
+                admin_token.as_deref(),
+                &format!("{url}/wechat"),
+                DEMO_PUSH_TOKEN,
+                None,
+            )
+            .await
+        {
+            Ok(()) => tracing::info!("the demo Service Account pushes to {url}/wechat"),
+            Err(error) => tracing::warn!("could not point the push URL at the merchant: {error}"),
+        }
+    });
     Ok(())
 }
 

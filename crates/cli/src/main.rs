@@ -7,6 +7,7 @@ mod client;
 mod demo;
 mod events;
 mod loadgen;
+mod merchant;
 mod serve;
 mod sim;
 
@@ -40,6 +41,9 @@ enum Command {
     /// Act as a virtual WeChat user: create users, wx.login, wx.addCard, wx.openCard, and
     /// view, delete, gift, self-consume or pay with a held card.
     Sim(sim::SimArgs),
+    /// Run the reference merchant server (built on wxcard-sdk): the Mini Program page's
+    /// endpoints, the push endpoint (each event recorded once), and a page of what it recorded.
+    Merchant(merchant::MerchantArgs),
 }
 
 /// Options shared by `serve` and `demo`.
@@ -116,6 +120,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&args),
         Command::Events(args) => events::run(&args),
         Command::Sim(args) => sim::run(&args),
+        Command::Merchant(args) => merchant::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -70,7 +70,8 @@ pub(crate) fn run(
             stdout.flush()?;
         }
         if mode == Mode::Demo {
-            crate::demo::seed_and_print(&handle, addr, &config).await?;
+            let seeded = crate::demo::seed_and_print(&handle, addr, &config).await?;
+            crate::demo::start_merchant(&seeded, addr, &config).await?;
         }
         tokio::spawn(stop_on_signal(handle.clone()));
         if let Mode::Serve {
