@@ -11,6 +11,8 @@ use wxcard_platform::config::Config;
 use wxcard_platform::domain::accounts::NewUser;
 use wxcard_platform::domain::model::AppKind;
 use wxcard_platform::AppHandle;
+use wxcard_wire::card::CreateCardRequest;
+use wxcard_wire::member::{ActivateForm, ActivateUserFormRequest, RichField};
 
 const DEMO_KEY: &str = "demo";
 
@@ -39,6 +41,7 @@ const DEMO_PUSH_TOKEN: &str = "wxcarddemo";
 /// one when the platform's was picked for it), and points the Service Account's push URL at
 /// it once the platform serves requests.
 pub(crate) async fn start_merchant(
+    handle: &AppHandle,
     seeded: &serde_json::Value,
     addr: SocketAddr,
     config: &Config,
@@ -84,6 +87,9 @@ pub(crate) async fn start_merchant(
     let url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(crate::merchant::axum_serve(listener, merchant.router()));
     println!("merchant server  {url}/  (what it recorded; pushes arrive at {url}/wechat)");
+    println!("click through    http://{addr}/?page={url}/mp/  (the simulator, with the demo Mini Program page in its phone frame)");
+    let mini_program_user_name = text("/mini_program/user_name");
+    let handle = handle.clone();
     let admin_token = config
         .admin_token
         .as_ref()
@@ -104,8 +110,98 @@ pub(crate) async fn start_merchant(
             Ok(()) => tracing::info!("the demo Service Account pushes to {url}/wechat"),
             Err(error) => tracing::warn!("could not point the push URL at the merchant: {error}"),
         }
+        match demo_cards(&handle, &merchant, &mini_program_user_name).await {
+            Ok(cards) => {
+                let text = |role: &str| cards[role].as_str().unwrap_or_default().to_owned();
+                let (coupon, jump, non_jump) = (text("coupon"), text("jump"), text("non_jump"));
+                merchant.set_cards(&[
+                    ("coupon", &coupon),
+                    ("jump", &jump),
+                    ("non_jump", &non_jump),
+                ]);
+                tracing::info!("demo cards: coupon {coupon}, jump-type member {jump}, non-jump member {non_jump}");
+            }
+            Err(error) => tracing::warn!("could not create the demo cards: {error:#}"),
+        }
     });
     Ok(())
+}
+
+const DEMO_CARDS_KEY: &str = "demo_cards";
+
+/// The demo's coupon and two member cards (jump-type and non-jump, with their forms and Mini
+/// Program entries), created once through the SDK and remembered.
+async fn demo_cards(
+    handle: &AppHandle,
+    merchant: &wxcard_merchant::Merchant,
+    user_name: &str,
+) -> anyhow::Result<serde_json::Value> {
+    if let Some(text) = handle.meta(DEMO_CARDS_KEY).await? {
+        return Ok(serde_json::from_str(&text)?);
+    }
+    let client = merchant.client();
+    let base_info = |title: &str, date_info: serde_json::Value| {
+        json!({"logo_url": "http://mmbiz.qpic.cn/mmbiz/demo/0", "code_type": "CODE_TYPE_QRCODE",
+               "brand_name": "Demo Coffee", "title": title, "color": "Color010",
+               "notice": "Show it at the till", "description": "A card of the wxcard demo",
+               "sku": {"quantity": 1000}, "get_limit": 10, "date_info": date_info,
+               "center_title": "Order", "center_url": "https://example.com/order",
+               "center_app_brand_user_name": user_name, "center_app_brand_pass": "pages/order/index"})
+    };
+    let coupon = client
+        .create_card(&CreateCardRequest(json!({"card": {"card_type": "GENERAL_COUPON", "general_coupon": {
+            "base_info": base_info("10% off any drink", json!({"type": "DATE_TYPE_FIX_TERM", "fixed_term": 30, "fixed_begin_term": 0})),
+            "default_detail": "10% off any drink"}}})))
+        .await?
+        .card_id;
+    let member = |jump: bool| {
+        let mut card = json!({
+            "base_info": base_info(if jump { "Member (we activate)" } else { "Member (one tap)" }, json!({"type": "DATE_TYPE_PERMANENT"})),
+            "prerogative": "10% off for members", "supply_bonus": true, "supply_balance": false,
+            "wx_activate": true, "wx_activate_after_submit": jump,
+            "bonus_rule": {"init_increase_bonus": 50},
+            "bonus_app_brand_user_name": user_name, "bonus_app_brand_pass": "pages/points/index",
+            "custom_field1": {"name_type": "FIELD_NAME_TYPE_LEVEL", "url": "https://example.com/level",
+                              "app_brand_user_name": user_name, "app_brand_pass": "pages/level/index"},
+            "custom_cell1": {"name": "Member centre", "tips": "Open", "url": "https://example.com/centre",
+                             "app_brand_user_name": user_name, "app_brand_pass": "pages/centre/index"}
+        });
+        if jump {
+            card["wx_activate_after_submit_url"] = json!("https://example.com/activated");
+        }
+        CreateCardRequest(json!({"card": {"card_type": "MEMBER_CARD", "member_card": card}}))
+    };
+    let jump = client.create_card(&member(true)).await?.card_id;
+    let non_jump = client.create_card(&member(false)).await?.card_id;
+    for card_id in [&jump, &non_jump] {
+        client
+            .set_activate_user_form(&ActivateUserFormRequest {
+                card_id: card_id.clone(),
+                service_statement: None,
+                bind_old_card: None,
+                required_form: Some(ActivateForm {
+                    can_modify: Some(false),
+                    common_field_id_list: vec![
+                        "USER_FORM_INFO_FLAG_MOBILE".into(),
+                        "USER_FORM_INFO_FLAG_NAME".into(),
+                    ],
+                    ..ActivateForm::default()
+                }),
+                optional_form: Some(ActivateForm {
+                    can_modify: Some(true),
+                    rich_field_list: vec![RichField {
+                        field_type: "FORM_FIELD_RADIO".into(),
+                        name: "Favourite drink".into(),
+                        values: vec!["Latte".into(), "Tea".into()],
+                    }],
+                    ..ActivateForm::default()
+                }),
+            })
+            .await?;
+    }
+    let cards = json!({"coupon": coupon, "jump": jump, "non_jump": non_jump});
+    handle.set_meta(DEMO_CARDS_KEY, &cards.to_string()).await?;
+    Ok(cards)
 }
 
 async fn seed(handle: &AppHandle) -> anyhow::Result<serde_json::Value> {

@@ -71,7 +71,7 @@ pub(crate) fn run(
         }
         if mode == Mode::Demo {
             let seeded = crate::demo::seed_and_print(&handle, addr, &config).await?;
-            crate::demo::start_merchant(&seeded, addr, &config).await?;
+            crate::demo::start_merchant(&handle, &seeded, addr, &config).await?;
         }
         tokio::spawn(stop_on_signal(handle.clone()));
         if let Mode::Serve {

@@ -75,6 +75,9 @@ pub struct Merchant {
 }
 
 struct Inner {
+    platform_url: String,
+    /// The cards the demo page offers, by role (`coupon`, `jump`, `non_jump`).
+    cards: std::sync::RwLock<serde_json::Map<String, Value>>,
     account: Client,
     mini_program: Client,
     mini_program_secret: String,
@@ -103,6 +106,8 @@ impl Merchant {
         };
         Ok(Merchant {
             inner: Arc::new(Inner {
+                platform_url: config.platform_url.trim_end_matches('/').to_owned(),
+                cards: std::sync::RwLock::default(),
                 account: Client::new(
                     &config.platform_url,
                     &config.service_account.0,
@@ -160,6 +165,25 @@ impl Merchant {
         }
     }
 
+    /// The cards the demo page offers: `coupon`, `jump` (a jump-type member card) and
+    /// `non_jump`, by card_id.
+    pub fn set_cards(&self, cards: &[(&str, &str)]) {
+        let mut held = self
+            .inner
+            .cards
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (role, card_id) in cards {
+            held.insert((*role).to_owned(), Value::String((*card_id).to_owned()));
+        }
+    }
+
+    /// The SDK client of the Service Account (the demo creates its cards with it).
+    #[must_use]
+    pub fn client(&self) -> &Client {
+        &self.inner.account
+    }
+
     /// What was recorded so far.
     ///
     /// # Errors
@@ -173,6 +197,8 @@ impl Merchant {
     pub fn router(&self) -> axum::Router {
         axum::Router::new()
             .route("/", get(records_page))
+            .route("/mp/", get(mini_program_page))
+            .route("/api/config", get(page_config))
             .route("/api/records", get(records_json))
             .route("/api/login", post(login))
             .route("/api/card-ext", post(card_ext))
@@ -207,6 +233,22 @@ impl From<StoreError> for Failure {
     fn from(error: StoreError) -> Self {
         Failure(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
     }
+}
+
+/// The demo Mini Program page; it loads the `wx` shim from the platform.
+async fn mini_program_page(State(merchant): State<Merchant>) -> Html<String> {
+    Html(include_str!("../static/mp.html").replace("{{PLATFORM}}", &merchant.inner.platform_url))
+}
+
+/// What the demo page needs: the cards it offers.
+async fn page_config(State(merchant): State<Merchant>) -> Json<Value> {
+    let cards = merchant
+        .inner
+        .cards
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    Json(json!({ "cards": cards }))
 }
 
 async fn records_json(State(merchant): State<Merchant>) -> Result<Json<Recorded>, Failure> {

@@ -14,7 +14,7 @@ pub(crate) fn render(recorded: &Recorded) -> String {
     let mut out = String::from(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>wxcard merchant: records</title><style>\
+         <title>wxcard merchant: records</title><link rel=\"icon\" href=\"data:,\"><style>\
          body{font-family:system-ui,sans-serif;margin:1rem;max-width:70rem}\
          table{border-collapse:collapse;width:100%;margin-bottom:1.5rem;font-size:.9rem}\
          th,td{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;word-break:break-all}\

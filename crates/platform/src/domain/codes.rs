@@ -368,11 +368,17 @@ impl CodeService {
                     let ticket = tx
                         .code_extra(user_card.id, CodeExtra::TicketInfo)?
                         .and_then(|text| serde_json::from_str(&text).ok());
+                    let member = if card.card_type == "MEMBER_CARD" {
+                        Some(crate::domain::members::member_of(tx, &card, &user_card)?)
+                    } else {
+                        None
+                    };
                     package.push(PackagedCard {
                         user_card,
                         status,
                         card,
                         ticket,
+                        member,
                     });
                 }
             }
@@ -1079,6 +1085,8 @@ pub struct PackagedCard {
     pub card: Card,
     /// The details a ticket API last set on the code (movie, flight, meeting tickets).
     pub ticket: Option<Value>,
+    /// The member, for member cards.
+    pub member: Option<crate::domain::members::Member>,
 }
 
 /// What a user does at the counter with a card's cells (DESIGN.md §8, simulator only).

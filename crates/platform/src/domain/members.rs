@@ -463,7 +463,11 @@ impl MemberSettings {
 }
 
 /// The stored member of a code, or the one a code without a stored state stands for.
-fn member_of(tx: &mut dyn Tx, card: &Card, user_card: &UserCard) -> Result<Member, DomainError> {
+pub(crate) fn member_of(
+    tx: &mut dyn Tx,
+    card: &Card,
+    user_card: &UserCard,
+) -> Result<Member, DomainError> {
     if let Some(text) = tx.document(Document::Member, &user_card.id.to_string())? {
         return parse_document(&text, "member");
     }

@@ -226,11 +226,14 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/cgi-bin/showqrcode", get(pages::show_qrcode))
         .route("/q/{url_id}", get(pages::qrcode_page))
         .route("/landingpage/{page_id}", get(pages::landing_page))
-        .route("/", get(index))
+        .route("/", get(simulator_page))
+        .route("/about", get(index))
+        .route("/sim/wx.js", get(wx_js))
         .fallback(|request: Request| async move {
             HttpError::UnknownPath(request.uri().path().to_owned())
         })
         .layer(middleware::from_fn(log::log_requests))
+        .layer(middleware::from_fn(allow_pages_elsewhere))
         .with_state(state)
 }
 
@@ -264,6 +267,56 @@ async fn index() -> Response {
             "health": "/healthz",
         }),
     )
+}
+
+/// The simulator web page (DESIGN.md §5): users, the phone frame, the card package, pushes.
+async fn simulator_page() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        include_str!("../../static/simulator.html"),
+    )
+        .into_response()
+}
+
+/// The `wx` shim a Mini Program page includes to run against the simulator.
+async fn wx_js() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/javascript; charset=utf-8",
+        )],
+        include_str!("../../static/wx.js"),
+    )
+        .into_response()
+}
+
+/// Lets a Mini Program page served elsewhere (the merchant's) call the simulator and read
+/// users with the `wx` shim: CORS for `/sim/` and `/admin/`, preflights answered here.
+async fn allow_pages_elsewhere(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if !(path.starts_with("/sim/") || path.starts_with("/admin/")) {
+        return next.run(request).await;
+    }
+    let mut response = if request.method() == axum::http::Method::OPTIONS {
+        let mut preflight = StatusCode::NO_CONTENT.into_response();
+        let headers = preflight.headers_mut();
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            header::HeaderValue::from_static("GET, POST, PUT"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            header::HeaderValue::from_static("content-type, authorization"),
+        );
+        preflight
+    } else {
+        next.run(request).await
+    };
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    response
 }
 
 /// Refuses admin and simulator calls without the admin token, when one is configured.

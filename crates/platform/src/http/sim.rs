@@ -386,6 +386,7 @@ pub(crate) async fn card_package(
         status,
         card,
         ticket,
+        member,
     } in package
     {
         cards.push(serde_json::json!({
@@ -401,6 +402,13 @@ pub(crate) async fn card_package(
                 "end_time": user_card.end_time,
                 "openid": user_card.openid,
                 "ticket": ticket,
+                "logo_url": card.base_info_text("logo_url"),
+                "member": member.map(|member| serde_json::json!({
+                    "has_active": member.has_active,
+                    "membership_number": member.membership_number,
+                    "bonus": member.bonus,
+                    "balance": member.balance,
+                })),
         }));
     }
     Ok(WxOk(serde_json::json!({ "cards": cards })).into_response())
