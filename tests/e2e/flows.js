@@ -142,8 +142,12 @@ test('flows A, B, C and D click through and the merchant records them', async ()
   await page.locator('#tapped', { hasText: 'pages/points/index' }).waitFor();
   const tapped = await page.locator('#tapped').textContent();
   assert.match(tapped, /card_id=.*encrypt_code=.*openid=/);
-  await page.locator('.event[data-event="user_get_card"]').first().waitFor();
-  await shot(page, '08-tap-and-pushes');
+  const pushed = page.locator('.event[data-event="user_get_card"]').first();
+  await pushed.locator('summary').click();
+  await pushed.locator('pre', { hasText: '<Event><![CDATA[user_get_card]]></Event>' }).waitFor();
+  await page.locator('.request[data-path="/card/code/decrypt"]').first().waitFor();
+  await page.locator('.card img.qr').first().waitFor();
+  await shot(page, '08-tap-pushes-and-api-calls');
 
   // An old client: the page falls back to its own registration.
   const bob = await page.locator('#user option', { hasText: 'Bob' }).getAttribute('value');

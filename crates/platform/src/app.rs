@@ -158,6 +158,7 @@ impl App {
             clock: Arc::clone(&clock),
             store: Arc::clone(&store),
             admin_token: config.admin_token.clone().map(Arc::new),
+            recent: http::log::RecentRequests::default(),
         });
         let listener =
             TcpListener::bind(config.listen)

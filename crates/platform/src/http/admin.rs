@@ -395,15 +395,36 @@ pub(crate) async fn get_event(
         reason: format!("{id:?} is not an event id"),
     })?;
     let (event, attempts) = app.events.event(id).await?;
+    // The XML this event is pushed as (before any safe-mode encryption).
+    let xml = match (
+        crate::domain::events::decode(&event),
+        app.accounts.app(event.appid.clone()).await,
+    ) {
+        (Some(domain_event), Ok(account)) => Some(crate::events::render(
+            &crate::domain::model::DueEvent {
+                event: event.clone(),
+                app: account,
+                push: None,
+            },
+            &domain_event,
+        )),
+        _ => None,
+    };
     let attempts: Vec<serde_json::Value> = attempts
         .into_iter()
         .map(|attempt| serde_json::json!({"attempt": attempt.attempt, "at": attempt.at, "url": attempt.url, "http_status": attempt.http_status, "answer": attempt.answer, "error": attempt.error, "duration_ms": attempt.duration_ms}))
         .collect();
     Ok(WxOk(serde_json::json!({
         "id": event.id, "appid": event.appid, "event": event.event, "status": event.status, "attempts": event.attempts,
-        "created_at": event.created_at, "next_attempt_at": event.next_attempt_at, "payload": event.payload, "deliveries": attempts,
+        "created_at": event.created_at, "next_attempt_at": event.next_attempt_at, "payload": event.payload, "deliveries": attempts, "xml": xml,
     }))
     .into_response())
+}
+
+/// `GET /admin/v1/requests`: the last WeChat API calls this server answered (method, path,
+/// status, errcode, duration; never the query string), newest first.
+pub(crate) async fn recent_requests(State(app): State<AppState>) -> Response {
+    WxOk(serde_json::json!({ "requests": app.recent.newest(100) })).into_response()
 }
 
 /// `POST /admin/v1/events/{id}/redeliver`: back in the queue, with fresh attempts.

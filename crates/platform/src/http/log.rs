@@ -1,26 +1,90 @@
 //! The request log: one line per call on stderr, with the errcode and the reason for failures.
 //! Query strings are never logged: they carry access_tokens and secrets.
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Level;
 
 use crate::http::error::Failure;
 
-/// Logs each request once, after it was answered.
-pub(crate) async fn log_requests(request: Request, next: Next) -> Response {
-    if !tracing::enabled!(target: "wxcard::request", Level::INFO) {
+/// How many WeChat API calls the simulator page can show.
+const RECENT_CAPACITY: usize = 200;
+
+/// The last WeChat API calls (method, path, status, errcode, time; never the query string),
+/// newest last, for the simulator page's "API calls received" panel.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RecentRequests(Arc<Mutex<VecDeque<serde_json::Value>>>);
+
+impl RecentRequests {
+    fn push(&self, entry: serde_json::Value) {
+        let mut recent = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if recent.len() == RECENT_CAPACITY {
+            recent.pop_front();
+        }
+        recent.push_back(entry);
+    }
+
+    /// Up to `limit` calls, newest first.
+    pub(crate) fn newest(&self, limit: usize) -> Vec<serde_json::Value> {
+        let recent = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        recent.iter().rev().take(limit).cloned().collect()
+    }
+}
+
+/// Whether a path is one of WeChat's (not wxcard's own admin, simulator or pages).
+fn is_wechat_api(path: &str) -> bool {
+    path.starts_with("/card/") || path.starts_with("/cgi-bin/") || path.starts_with("/sns/")
+}
+
+/// Logs each request once, after it was answered, and keeps WeChat API calls for the
+/// simulator page.
+pub(crate) async fn log_requests(
+    State(recent): State<RecentRequests>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let logging = tracing::enabled!(target: "wxcard::request", Level::INFO);
+    let path = request.uri().path().to_owned();
+    let keep = is_wechat_api(&path);
+    if !logging && !keep {
         return next.run(request).await;
     }
     let started = Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     let micros = started.elapsed().as_micros();
     let status = response.status().as_u16();
+    if keep {
+        let errcode = response
+            .extensions()
+            .get::<Failure>()
+            .map_or(0, |failure| failure.error.errcode().0);
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis());
+        recent.push(serde_json::json!({
+            "at_ms": u64::try_from(at).unwrap_or(u64::MAX),
+            "method": method.as_str(),
+            "path": path,
+            "status": status,
+            "errcode": errcode,
+            "micros": u64::try_from(micros).unwrap_or(u64::MAX),
+        }));
+    }
+    if !logging {
+        return response;
+    }
     match response.extensions().get::<Failure>() {
         Some(Failure { error, .. }) => {
             let mut reason = error.to_string();

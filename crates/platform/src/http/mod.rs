@@ -9,7 +9,7 @@ mod code;
 mod component;
 pub(crate) mod error;
 pub(crate) mod extract;
-mod log;
+pub(crate) mod log;
 pub(crate) mod member;
 mod pages;
 mod png;
@@ -70,6 +70,8 @@ pub(crate) struct Services {
     pub(crate) clock: Arc<Clock>,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) admin_token: Option<Arc<Secret>>,
+    /// The last WeChat API calls, for the simulator page.
+    pub(crate) recent: log::RecentRequests,
 }
 
 /// The WeChat endpoints that are built: (path, handler). Everything else in the catalogue is
@@ -152,6 +154,7 @@ fn admin_routes() -> Router<AppState> {
         .route("/admin/v1/clock/advance", post(admin::advance_clock))
         .route("/admin/v1/cards/{card_id}/review", post(admin::review_card))
         .route("/admin/v1/events", get(admin::list_events))
+        .route("/admin/v1/requests", get(admin::recent_requests))
         .route("/admin/v1/events/{id}", get(admin::get_event))
         .route(
             "/admin/v1/events/{id}/redeliver",
@@ -229,10 +232,14 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/", get(simulator_page))
         .route("/about", get(index))
         .route("/sim/wx.js", get(wx_js))
+        .route("/sim/v1/qr", get(pages::code_qr))
         .fallback(|request: Request| async move {
             HttpError::UnknownPath(request.uri().path().to_owned())
         })
-        .layer(middleware::from_fn(log::log_requests))
+        .layer(middleware::from_fn_with_state(
+            state.recent.clone(),
+            log::log_requests,
+        ))
         .layer(middleware::from_fn(allow_pages_elsewhere))
         .with_state(state)
 }

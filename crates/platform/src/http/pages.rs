@@ -130,3 +130,19 @@ pub(crate) fn escape(text: &str) -> String {
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
 }
+
+/// `GET /sim/v1/qr?text=T`: a QR code of `text` as a PNG, for the card faces of the simulator
+/// page (a code shown as `CODE_TYPE_QRCODE`).
+pub(crate) async fn code_qr(query: QueryParams) -> Result<Response, HttpError> {
+    let text = query.get("text").unwrap_or_default();
+    let png = qr_png(text.as_bytes())
+        .ok_or_else(|| HttpError::BadBody("the text is too long for a QR code".into()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        png,
+    )
+        .into_response())
+}
