@@ -723,9 +723,7 @@ pub(crate) fn openid_in(
     user_id: &str,
     appid: &str,
 ) -> Result<String, DomainError> {
-    tx.openids_of_user(user_id)?
-        .into_iter()
-        .find_map(|(app, openid)| (app == appid).then_some(openid))
+    tx.openid_of(appid, user_id)?
         .ok_or_else(|| DomainError::UnknownUser(user_id.to_owned()))
 }
 
@@ -737,7 +735,7 @@ pub(crate) fn claim_in(
     claim: Claim,
     now: i64,
 ) -> Result<UserCard, DomainError> {
-    let mut card = tx
+    let card = tx
         .card(&claim.card_id)?
         .ok_or_else(|| DomainError::UnknownCard(claim.card_id.clone()))?;
     let owner = tx
@@ -803,14 +801,12 @@ pub(crate) fn claim_in(
         consumed_at: None,
     };
     let id = tx.insert_user_card(&user_card)?;
-    card.quantity -= 1;
-    card.update_time = now;
-    tx.update_card(&card)?;
+    // Only the stock changes: the card's document is not rewritten.
+    if !tx.take_stock(&card.card_id, now)? {
+        return Err(DomainError::StockExhausted(card.card_id));
+    }
     let union_id = match &owner.open_platform_id {
-        Some(open_platform) => tx
-            .unionids_of_user(&user.user_id)?
-            .into_iter()
-            .find_map(|(id, unionid)| (id == *open_platform).then_some(unionid)),
+        Some(open_platform) => tx.unionid_of(open_platform, &user.user_id)?,
         None => None,
     };
     DomainEvent::UserGetCard {
@@ -1064,7 +1060,6 @@ pub fn may_distribute(mini_program: &App, owner: &App) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
     #[test]
     fn a_day_starts_at_midnight_in_utc_plus_8() {
         // 2023-11-15 00:00:00 +08:00 is 1699977600.

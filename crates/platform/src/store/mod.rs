@@ -209,6 +209,12 @@ pub trait Tx {
     fn set_user_card_code(&mut self, id: i64, code: &str) -> StoreResult<()>;
     /// Every code a user holds or held, oldest first.
     fn user_cards_of_user(&mut self, user_id: &str) -> StoreResult<Vec<UserCard>>;
+    /// A user's openid in one app.
+    fn openid_of(&mut self, appid: &str, user_id: &str) -> StoreResult<Option<String>>;
+    /// A user's unionid in one open platform account.
+    fn unionid_of(&mut self, open_platform_id: &str, user_id: &str) -> StoreResult<Option<String>>;
+    /// Takes one from a card's stock (and touches its update_time); false when none is left.
+    fn take_stock(&mut self, card_id: &str, now: i64) -> StoreResult<bool>;
     /// The apps whose `wx.login` codes of this user were exchanged by `/sns/jscode2session`.
     fn login_apps_of_user(&mut self, user_id: &str) -> StoreResult<Vec<String>>;
     /// How many codes of a card a user ever received.

@@ -1323,6 +1323,31 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
+    fn openid_of(&mut self, appid: &str, user_id: &str) -> StoreResult<Option<String>> {
+        self.query_one(
+            "SELECT openid FROM openids WHERE appid = ?1 AND user_id = ?2",
+            [appid, user_id],
+            |row| row.get(0),
+        )
+    }
+
+    fn unionid_of(&mut self, open_platform_id: &str, user_id: &str) -> StoreResult<Option<String>> {
+        self.query_one(
+            "SELECT unionid FROM unionids WHERE open_platform_id = ?1 AND user_id = ?2",
+            [open_platform_id, user_id],
+            |row| row.get(0),
+        )
+    }
+
+    fn take_stock(&mut self, card_id: &str, now: i64) -> StoreResult<bool> {
+        self.writing_cards();
+        let changed = self.execute(
+            "UPDATE cards SET quantity = quantity - 1, update_time = ?2 WHERE card_id = ?1 AND quantity > 0",
+            params![card_id, now],
+        )?;
+        Ok(changed == 1)
+    }
+
     fn login_apps_of_user(&mut self, user_id: &str) -> StoreResult<Vec<String>> {
         self.query_all(
             "SELECT DISTINCT appid FROM login_codes WHERE user_id = ?1 AND used_at IS NOT NULL ORDER BY appid",
@@ -1731,6 +1756,9 @@ closed_tx! {
     move_user_card(id: i64, user_id: &str, openid: &str) -> ();
     code_extra(id: i64, extra: CodeExtra) -> Option<String>;
     set_code_extra(id: i64, extra: CodeExtra, value: Option<&str>) -> ();
+    openid_of(appid: &str, user_id: &str) -> Option<String>;
+    unionid_of(open_platform_id: &str, user_id: &str) -> Option<String>;
+    take_stock(card_id: &str, now: i64) -> bool;
     login_apps_of_user(user_id: &str) -> Vec<String>;
     document(kind: Document, key: &str) -> Option<String>;
     put_document(kind: Document, key: &str, value: &str) -> ();
