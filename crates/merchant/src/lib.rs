@@ -34,6 +34,7 @@ use wxcard_wire::event::{CardEvent, EventMessage};
 use wxcard_wire::member::{
     ActivateRequest, ActivateTempInfoRequest, GetActivateUrlRequest, MemberInfoRequest,
 };
+use wxcard_wire::ErrCode;
 
 pub use store::{MerchantStore, Recorded, StoreError};
 
@@ -222,10 +223,21 @@ impl IntoResponse for Failure {
 
 impl From<wxcard_sdk::Error> for Failure {
     fn from(error: wxcard_sdk::Error) -> Self {
-        Failure(
-            StatusCode::BAD_GATEWAY,
-            format!("the platform said: {error}"),
-        )
+        match error {
+            // The platform's own words (errcode and errmsg) help the page; a transport
+            // failure's details stay in the server's log.
+            wxcard_sdk::Error::Api { .. } => Failure(
+                StatusCode::BAD_GATEWAY,
+                format!("the platform said: {error}"),
+            ),
+            other => {
+                eprintln!("merchant: the platform could not be reached: {other}");
+                Failure(
+                    StatusCode::BAD_GATEWAY,
+                    "the platform could not be reached".into(),
+                )
+            }
+        }
     }
 }
 
@@ -394,15 +406,33 @@ async fn activate(
     Json(request): Json<ActivateBody>,
 ) -> Result<Json<Value>, Failure> {
     let inner = &merchant.inner;
-    let info = inner
+    // The code is at most 20 bytes, as membership_number must be.
+    let membership_number = request.code.clone();
+    // The form is kept before activating: once the card is activated the ticket stops
+    // working, and a retry after a failure below must still find the form.
+    let form = match inner
         .account
         .get_activate_temp_info(&ActivateTempInfoRequest {
             activate_ticket: request.activate_ticket,
         })
-        .await?
-        .info;
-    let membership_number = format!("M{}", request.code);
-    inner
+        .await
+    {
+        Ok(answer) => {
+            let form = serde_json::to_value(&answer.info).unwrap_or(Value::Null);
+            inner.store.record_member(
+                &request.card_id,
+                &request.code,
+                &membership_number,
+                &form.to_string(),
+            )?;
+            form
+        }
+        Err(error) => match inner.store.member_form(&request.card_id, &request.code)? {
+            Some(form) if error.errcode() == Some(ErrCode::INVALID_ACTIVATE_TICKET) => form,
+            _ => return Err(error.into()),
+        },
+    };
+    match inner
         .account
         .activate_member(&ActivateRequest {
             membership_number: membership_number.clone(),
@@ -410,14 +440,14 @@ async fn activate(
             card_id: Some(request.card_id.clone()),
             ..ActivateRequest::default()
         })
-        .await?;
-    let form = serde_json::to_value(&info).unwrap_or(Value::Null);
-    inner.store.record_member(
-        &request.card_id,
-        &request.code,
-        &membership_number,
-        &form.to_string(),
-    )?;
+        .await
+    {
+        // A retry of an activation that went through: the member is there.
+        Err(error) if error.errcode() == Some(ErrCode::ALREADY_MEMBER) => {}
+        other => {
+            other?;
+        }
+    }
     Ok(Json(
         json!({ "membership_number": membership_number, "form": form }),
     ))
@@ -475,15 +505,18 @@ async fn push(
 /// the event, card and code, and joins the Service Account openid by unionid.
 fn record_event(store: &MerchantStore, event: &EventMessage) -> Result<bool, StoreError> {
     let (card_id, code) = card_and_code(&event.event);
+    let xml = event.render();
+    // Redeliveries are byte-identical; two events in one second with the same card and code
+    // (two updateuser calls, say) differ in their XML.
     let key = format!(
-        "{}|{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}|{}",
         event.header.from_user_name,
         event.header.create_time,
         event.event_name(),
         card_id,
-        code
+        code,
+        wxcard_wire::sign::sha1_hex(xml.as_bytes())
     );
-    let xml = event.render();
     let new = store.record_event(
         &key,
         event.event_name(),

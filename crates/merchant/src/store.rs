@@ -209,6 +209,28 @@ impl MerchantStore {
         Ok(())
     }
 
+    /// The form kept for a member, if this server started activating it.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub fn member_form(
+        &self,
+        card_id: &str,
+        code: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let connection = self.connection();
+        let mut statement =
+            connection.prepare("SELECT form FROM members WHERE card_id = ?1 AND code = ?2")?;
+        let mut rows = statement.query(params![card_id, code])?;
+        Ok(match rows.next()? {
+            Some(row) => {
+                let form: String = row.get(0)?;
+                Some(serde_json::from_str(&form).unwrap_or(serde_json::Value::Null))
+            }
+            None => None,
+        })
+    }
+
     /// Joins a user's openids under their unionid (either side may come first).
     ///
     /// # Errors

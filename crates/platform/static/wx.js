@@ -25,7 +25,7 @@
     }
     if (!context.user_id) return { os: 'ios', version: '8.0.50', base_library: '3.5.0' };
     const request = new XMLHttpRequest();
-    request.open('GET', platform + '/admin/v1/users/' + encodeURIComponent(context.user_id), false);
+    request.open('GET', platform + '/sim/v1/users/' + encodeURIComponent(context.user_id), false);
     request.send();
     const user = JSON.parse(request.responseText);
     return {

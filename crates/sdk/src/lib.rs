@@ -66,7 +66,8 @@ pub use card_ext::{ActivateLink, CardExt, LinkError, SignedCardExt};
 /// WeChat's API host, for production use.
 pub const WECHAT_BASE_URL: &str = "https://api.weixin.qq.com";
 
-/// Refresh a token or ticket this long before the platform says it expires.
+/// Refresh a token or ticket this long before the platform says it expires (at most a fifth
+/// of its lifetime).
 const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 /// What went wrong with a call.
@@ -80,9 +81,10 @@ pub enum Error {
         /// The message, with any hint the platform added.
         errmsg: String,
     },
-    /// The request did not reach the platform, or its answer did not come back.
+    /// The request did not reach the platform, or its answer did not come back. The error
+    /// carries no URL: URLs hold the access_token, or the AppSecret for `/cgi-bin/token`.
     #[error("transport error: {0}")]
-    Transport(#[from] reqwest::Error),
+    Transport(reqwest::Error),
     /// The answer was not the JSON the endpoint promises.
     #[error("cannot decode the answer of {path}: {message}")]
     Decode {
@@ -94,6 +96,12 @@ pub enum Error {
     /// The token cache failed.
     #[error(transparent)]
     Cache(#[from] CacheError),
+}
+
+impl From<reqwest::Error> for Error {
+    fn from(error: reqwest::Error) -> Self {
+        Error::Transport(error.without_url())
+    }
 }
 
 impl Error {
@@ -203,8 +211,11 @@ impl Client {
         }
         let (value, expires_in) = fetch().await?;
         let lifetime = Duration::from_secs(u64::try_from(expires_in).unwrap_or(0));
+        // Five minutes ahead, or a fifth of a short lifetime, so a short-lived token is still
+        // cached for most of its life.
+        let margin = REFRESH_MARGIN.min(lifetime / 5);
         self.cache
-            .set(key, &value, lifetime.saturating_sub(REFRESH_MARGIN))
+            .set(key, &value, lifetime.saturating_sub(margin))
             .await?;
         Ok(value)
     }

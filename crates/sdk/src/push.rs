@@ -93,6 +93,9 @@ pub enum PushError {
         "the push is encrypted (encrypt_type=aes): create the receiver with PushReceiver::safe"
     )]
     NoKey,
+    /// A safe-mode receiver got a plain push.
+    #[error("a plain push reached a safe-mode receiver: safe mode accepts encrypted pushes only (use PushReceiver::compatible while switching modes)")]
+    NotEncrypted,
     /// Safe-mode decryption failed (msg_signature, key, appid, padding).
     #[error("cannot decrypt the push: {0}")]
     Crypto(#[from] CryptoError),
@@ -106,6 +109,8 @@ pub enum PushError {
 pub struct PushReceiver {
     token: String,
     crypt: Option<MsgCrypt>,
+    /// Plain pushes are refused (safe mode): their signature does not cover the body.
+    encrypted_only: bool,
 }
 
 impl std::fmt::Debug for PushReceiver {
@@ -124,11 +129,13 @@ impl PushReceiver {
         Self {
             token: token.to_owned(),
             crypt: None,
+            encrypted_only: false,
         }
     }
 
-    /// A receiver for safe or compatible mode: `token`, the 43-character
-    /// `encoding_aes_key`, and the Service Account's `appid`. It reads plain pushes too.
+    /// A receiver for safe mode: `token`, the 43-character `encoding_aes_key`, and the
+    /// Service Account's `appid`. A push without `encrypt_type=aes` is refused: a plain push's
+    /// signature does not cover its body, so anyone who saw one push's URL could forge others.
     ///
     /// # Errors
     /// A key that is not 43 characters of base64.
@@ -136,6 +143,19 @@ impl PushReceiver {
         Ok(Self {
             token: token.to_owned(),
             crypt: Some(MsgCrypt::new(token, encoding_aes_key, appid)?),
+            encrypted_only: true,
+        })
+    }
+
+    /// A receiver for compatible mode (while an account moves to safe mode): encrypted pushes
+    /// are decrypted, plain ones are read as they are.
+    ///
+    /// # Errors
+    /// A key that is not 43 characters of base64.
+    pub fn compatible(token: &str, encoding_aes_key: &str, appid: &str) -> Result<Self, PushError> {
+        Ok(Self {
+            encrypted_only: false,
+            ..Self::safe(token, encoding_aes_key, appid)?
         })
     }
 
@@ -180,6 +200,9 @@ impl PushReceiver {
                 .ok_or(PushError::Missing("msg_signature"))?;
             let xml = crypt.decrypt_message(body, msg_signature, timestamp, nonce)?;
             return Ok(parse(&xml)?);
+        }
+        if self.encrypted_only {
+            return Err(PushError::NotEncrypted);
         }
         Ok(parse(body)?)
     }
@@ -327,6 +350,14 @@ mod tests {
             PushReceiver::plain("tok").receive(&query, &push.body),
             Err(PushError::NoKey)
         ));
+        // The plain body under a valid plain signature: refused in safe mode, read in
+        // compatible mode.
+        assert!(matches!(
+            receiver.receive(&signed_query("tok", ""), EVENT),
+            Err(PushError::NotEncrypted)
+        ));
+        let compatible = PushReceiver::compatible("tok", key, "wx0123456789abcdef").unwrap();
+        assert!(compatible.receive(&signed_query("tok", ""), EVENT).is_ok());
     }
 
     fn reply_signature(reply: &str) -> String {

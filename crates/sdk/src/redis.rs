@@ -71,12 +71,19 @@ async fn read_reply(stream: &mut BufReader<TcpStream>) -> Result<Reply, CacheErr
         .await
         .map_err(|error| CacheError(format!("reading from Redis: {error}")))?;
     let line = line.trim_end_matches("\r\n");
-    let (kind, rest) = line.split_at(line.len().min(1));
+    let (kind, rest) = match line.as_bytes().first() {
+        Some(kind) if kind.is_ascii() => (*kind, &line[1..]),
+        _ => {
+            return Err(CacheError(format!(
+                "Redis sent {line:?}, which this cache does not read"
+            )))
+        }
+    };
     match kind {
-        "+" => Ok(Reply::Simple),
-        ":" => Ok(Reply::Integer),
-        "-" => Err(CacheError(format!("Redis refused: {rest}"))),
-        "$" => {
+        b'+' => Ok(Reply::Simple),
+        b':' => Ok(Reply::Integer),
+        b'-' => Err(CacheError(format!("Redis refused: {rest}"))),
+        b'$' => {
             let length: i64 = rest
                 .parse()
                 .map_err(|_| CacheError(format!("Redis sent a bad length {rest:?}")))?;

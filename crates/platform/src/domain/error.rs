@@ -209,6 +209,16 @@ pub enum DomainError {
     /// The user does not hold this code.
     #[error("{0}")]
     NotHolder(String),
+    /// A string longer than its limit.
+    #[error("{field}: at most {max} bytes (UTF-8), got {got}")]
+    TooLong {
+        /// The field.
+        field: &'static str,
+        /// Its limit in bytes.
+        max: usize,
+        /// What was given, in bytes.
+        got: usize,
+    },
     /// The API needs a MEMBER_CARD.
     #[error("{0}")]
     NotMemberCard(String),

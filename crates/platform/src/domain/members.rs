@@ -472,8 +472,16 @@ pub(crate) fn member_of(
         return parse_document(&text, "member");
     }
     let auto = auto_activates(card)?;
+    // Compat: membercard.md §1.5 — init_increase_bonus is granted on activation, which for an
+    // auto_activate card is receipt.
+    let bonus = if auto {
+        MemberSettings::of(card)?.init_bonus()
+    } else {
+        0
+    };
     Ok(Member {
         has_active: auto,
+        bonus,
         // Compat: membercard.md §2.8 — an auto-activated member's number is its code.
         membership_number: if auto {
             user_card.code.clone()
@@ -509,9 +517,10 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, DomainError> {
 
 fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), DomainError> {
     if value.len() > max {
-        return Err(DomainError::Invalid {
+        return Err(DomainError::TooLong {
             field,
-            reason: format!("at most {max} bytes (UTF-8), got {}", value.len()),
+            max,
+            got: value.len(),
         });
     }
     Ok(())
@@ -1176,6 +1185,11 @@ impl MemberService {
                 ("card_id", card.card_id.as_str()),
                 ("encrypt_code", encrypt_code.as_str()),
             ];
+            // Compat: card-opening-component.md §6 — the activation entry's web page gets the
+            // holder's openid too.
+            if entry == "activate" {
+                params.push(("openid", user_card.openid.as_str()));
+            }
             let Some(user_name) = target.user_name else {
                 let url = target.url.ok_or_else(|| DomainError::Invalid {
                     field: "entry",
@@ -1193,7 +1207,9 @@ impl MemberService {
                     url: append_query(&url, &params),
                 });
             };
-            params.push(("openid", user_card.openid.as_str()));
+            if entry != "activate" {
+                params.push(("openid", user_card.openid.as_str()));
+            }
             let original_id = user_name.trim_end_matches("@app");
             let appid = tx.app_by_original_id(original_id)?.map(|app| app.appid);
             let pass = target.pass.unwrap_or_default();
@@ -1254,10 +1270,9 @@ fn live_ticket(
         }
     };
     if stored.appid != appid {
-        return Err(DomainError::BadActivateTicket(format!(
-            "this activate_ticket belongs to card {} of another Service Account: call with the access_token of the account that owns the card",
-            stored.card_id
-        )));
+        return Err(DomainError::BadActivateTicket(
+            "this activate_ticket belongs to another Service Account: call with the access_token of the account that owns the card".into(),
+        ));
     }
     if now > stored.expires_at {
         return Err(DomainError::ActivateTicketExpired(format!(

@@ -115,6 +115,20 @@ pub(crate) async fn get_user(
     Ok(WxOk(user_view(app.accounts.user(user_id).await?)))
 }
 
+/// `GET /sim/v1/users/{user_id}`: what a Mini Program page may know of its user: the
+/// client and base library versions (the `wx` shim's version gates). No openids or profile.
+pub(crate) async fn sim_user(
+    State(app): State<AppState>,
+    Path(user_id): Path<String>,
+) -> Result<WxOk<serde_json::Value>, HttpError> {
+    let user = app.accounts.user(user_id).await?.user;
+    Ok(WxOk(serde_json::json!({
+        "user_id": user.user_id,
+        "client": {"os": user.client_os, "version": user.client_version},
+        "base_library": user.base_library,
+    })))
+}
+
 /// `GET /admin/v1/clock`: the platform's now.
 pub(crate) async fn get_clock(State(app): State<AppState>) -> WxOk<ClockView> {
     WxOk(ClockView {

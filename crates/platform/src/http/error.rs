@@ -157,6 +157,7 @@ impl HttpError {
                     "seat_number" => ErrCode::MISSING_SEAT_NUMBER,
                     _ => ErrCode::MISSING_REQUIRED_FIELDS,
                 },
+                DomainError::TooLong { .. } => ErrCode::OUT_OF_LENGTH_LIMIT,
                 DomainError::NotMemberCard(_) => ErrCode::NEED_MEMBER_CARD,
                 DomainError::NeedWxActivate(_) => ErrCode::NEED_WX_ACTIVATE,
                 DomainError::BadActivateTicket(_) => ErrCode::INVALID_ACTIVATE_TICKET,

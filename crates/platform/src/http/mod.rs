@@ -180,6 +180,7 @@ fn sim_routes() -> Router<AppState> {
         )
         .route("/sim/v1/tap", post(component::tap))
         .route("/sim/v1/gifts/{gift_id}/accept", post(sim::accept_gift))
+        .route("/sim/v1/users/{user_id}", get(admin::sim_user))
         .route("/sim/v1/users/{user_id}/cards", get(sim::card_package))
         .route(
             "/sim/v1/users/{user_id}/cards/{card_id}/{code}/{action}",
@@ -297,13 +298,20 @@ async fn wx_js() -> Response {
         .into_response()
 }
 
-/// Lets a Mini Program page served elsewhere (the merchant's) call the simulator and read
-/// users with the `wx` shim: CORS for `/sim/` and `/admin/`, preflights answered here.
+/// Lets a Mini Program page served elsewhere on this machine (the merchant's) use the
+/// simulator through the `wx` shim: CORS for `/sim/` only, and only for loopback origins, so a
+/// web page from anywhere else cannot drive the simulator. `/admin/` (secrets) never answers
+/// other origins.
 async fn allow_pages_elsewhere(request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    if !(path.starts_with("/sim/") || path.starts_with("/admin/")) {
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|origin| origin.to_str().ok())
+        .filter(|origin| is_loopback_origin(origin))
+        .map(str::to_owned);
+    let Some(origin) = origin.filter(|_| request.uri().path().starts_with("/sim/")) else {
         return next.run(request).await;
-    }
+    };
     let mut response = if request.method() == axum::http::Method::OPTIONS {
         let mut preflight = StatusCode::NO_CONTENT.into_response();
         let headers = preflight.headers_mut();
@@ -319,11 +327,31 @@ async fn allow_pages_elsewhere(request: Request, next: Next) -> Response {
     } else {
         next.run(request).await
     };
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        header::HeaderValue::from_static("*"),
-    );
+    if let Ok(origin) = header::HeaderValue::from_str(&origin) {
+        response
+            .headers_mut()
+            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        response
+            .headers_mut()
+            .insert(header::VARY, header::HeaderValue::from_static("origin"));
+    }
     response
+}
+
+/// `http://127.0.0.1:PORT`, `http://localhost:PORT` or `http://[::1]:PORT`.
+fn is_loopback_origin(origin: &str) -> bool {
+    let Some(rest) = origin.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest
+        .strip_prefix("[::1]")
+        .map_or_else(|| rest.split(':').next().unwrap_or(""), |_| "[::1]");
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+        && rest[host.len()..]
+            .strip_prefix(':')
+            .map_or(rest.len() == host.len(), |port| {
+                !port.is_empty() && port.bytes().all(|byte| byte.is_ascii_digit())
+            })
 }
 
 /// Refuses admin and simulator calls without the admin token, when one is configured.

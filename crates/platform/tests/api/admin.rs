@@ -161,3 +161,65 @@ async fn lists_show_every_app_and_user() {
     assert_eq!(users["users"][0]["user_id"], user);
     assert_eq!(users["users"][0]["openids"].as_object().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn only_loopback_pages_may_call_the_simulator_across_origins_and_never_the_admin_api() {
+    let app = spawn_app().await;
+    let call = |method: reqwest::Method, path: &str, origin: &str| {
+        app.http
+            .request(method, format!("{}{path}", app.base_url))
+            .header("origin", origin)
+            .send()
+    };
+    let allowed = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|value| value.to_str().unwrap().to_owned())
+    };
+
+    let preflight = call(
+        reqwest::Method::OPTIONS,
+        "/sim/v1/addCard",
+        "http://127.0.0.1:7801",
+    )
+    .await
+    .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(
+        allowed(&preflight).as_deref(),
+        Some("http://127.0.0.1:7801")
+    );
+    let elsewhere = call(
+        reqwest::Method::OPTIONS,
+        "/sim/v1/addCard",
+        "https://evil.example",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        allowed(&elsewhere),
+        None,
+        "a page from elsewhere gets no CORS"
+    );
+    let lookalike = call(
+        reqwest::Method::GET,
+        "/sim/wx.js",
+        "http://127.0.0.1.evil.example",
+    )
+    .await
+    .unwrap();
+    assert_eq!(allowed(&lookalike), None);
+    let admin = call(
+        reqwest::Method::GET,
+        "/admin/v1/apps",
+        "http://localhost:7801",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        allowed(&admin),
+        None,
+        "the admin API (secrets) is same-origin only"
+    );
+}

@@ -818,7 +818,7 @@ async fn updateuser_applies_deltas_and_totals_and_pushes_update_member_card() {
     let broke = update(json!({"add_balance": -301})).await;
     assert_eq!(errcode(&broke), 45023, "{broke}");
     let long = update(json!({"custom_field_value2": "一二三四五"})).await;
-    assert_eq!(errcode(&long), 40097, "13 bytes: {long}");
+    assert_eq!(errcode(&long), 45021, "15 bytes: {long}");
 
     let changes = app
         .events_of(&club.service_account, "update_member_card")
@@ -859,17 +859,17 @@ async fn activate_and_the_form_check_each_field() {
     let cases = [
         (
             json!({"membership_number": "123456789012345678901", "code": code}),
-            40097,
+            45021,
         ),
         (json!({"membership_number": "", "code": code}), 41011),
         (json!({"code": code}), 41011),
         (
             json!({"membership_number": "1", "code": code, "init_custom_field_value1": "一二三四五"}),
-            40097,
+            45021,
         ),
         (
             json!({"membership_number": "1", "code": code, "init_bonus_record": "x".repeat(33)}),
-            40097,
+            45021,
         ),
         (
             json!({"membership_number": "1", "code": code, "init_bonus": -1}),
