@@ -166,6 +166,23 @@ impl TestApp {
             .1
     }
 
+    /// The club's user opens its non-jump card in the component and submits: an active
+    /// member; the code from `submit_membercard_user_info`.
+    async fn given_a_non_jump_member(&self, club: &Club) -> String {
+        let session = self.open_component(club, &club.user_id).await;
+        self.submit(
+            &session,
+            json!({"common_field_list": [{"name": "USER_FORM_INFO_FLAG_NAME", "value": "A"}],
+                   "custom_field_list": [{"name": "会员类型", "value": "个人"}]}),
+        )
+        .await;
+        self.events_of(&club.service_account, "submit_membercard_user_info")
+            .await[0]["payload"]["code"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     async fn user_with(&self, client: (&str, &str), base_library: &str) -> String {
         let (status, body) = self
             .post(
@@ -677,19 +694,7 @@ async fn the_form_is_pre_filled_from_earlier_submissions_and_checks_what_is_subm
 async fn flow_d_entries_open_mini_program_pages_with_card_id_encrypt_code_and_openid() {
     let app = spawn_app().await;
     let club = app.given_a_club(false, false).await;
-    let session = app.open_component(&club, &club.user_id).await;
-    app.submit(
-        &session,
-        json!({"common_field_list": [{"name": "USER_FORM_INFO_FLAG_NAME", "value": "A"}],
-                                "custom_field_list": [{"name": "会员类型", "value": "个人"}]}),
-    )
-    .await;
-    let code = app
-        .events_of(&club.service_account, "submit_membercard_user_info")
-        .await[0]["payload"]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = app.given_a_non_jump_member(&club).await;
     let openid = app.get(&format!("/admin/v1/users/{}", club.user_id)).await["openids"]
         [&club.service_account.appid]
         .as_str()
@@ -782,19 +787,7 @@ async fn flow_d_entries_open_mini_program_pages_with_card_id_encrypt_code_and_op
 async fn updateuser_applies_deltas_and_totals_and_pushes_update_member_card() {
     let app = spawn_app().await;
     let club = app.given_a_club(false, false).await;
-    let session = app.open_component(&club, &club.user_id).await;
-    app.submit(
-        &session,
-        json!({"common_field_list": [{"name": "USER_FORM_INFO_FLAG_NAME", "value": "A"}],
-                                "custom_field_list": [{"name": "会员类型", "value": "个人"}]}),
-    )
-    .await;
-    let code = app
-        .events_of(&club.service_account, "submit_membercard_user_info")
-        .await[0]["payload"]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = app.given_a_non_jump_member(&club).await;
     let update = |body: Value| {
         let mut body = body;
         body["card_id"] = json!(club.card_id);
