@@ -14,7 +14,10 @@ pub mod crypto;
 pub mod endpoint;
 pub mod errcode;
 pub mod event;
+pub mod fuzz;
 pub mod member;
+#[cfg(test)]
+mod robustness;
 pub mod sign;
 
 pub use endpoint::{Endpoint, Method};

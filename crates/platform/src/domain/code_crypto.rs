@@ -766,4 +766,20 @@ mod tests {
             assert!(result.is_err(), "{input:?} decrypted to {result:?}");
         }
     }
+
+    #[test]
+    fn every_mutation_of_an_encrypt_code_is_answered_without_panicking() {
+        let cipher = given_a_cipher();
+        let mut rng = wxcard_wire::fuzz::Rng::new(0x5eed_0101);
+        for code in ["123456789012", "C1", "ABCDEFGHIJKLMNOPQRSTUVWXYZ01234"] {
+            let encrypted = cipher.encrypt(code);
+            for _ in 0..2000 {
+                let input = wxcard_wire::fuzz::mutate(&mut rng, &encrypted);
+                if let Ok(decrypted) = cipher.decrypt(&input) {
+                    // Only the value itself (or a spelling of it) decrypts, to its code.
+                    assert_eq!(decrypted, code, "{input:?}");
+                }
+            }
+        }
+    }
 }

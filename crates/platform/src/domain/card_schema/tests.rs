@@ -2487,3 +2487,52 @@ fn unknown_update_fields_are_ignored_and_listed() {
         vec!["cash".to_owned(), "groupon.base_info.sub_title".to_owned()]
     );
 }
+
+/// Replaces one node of `value`, chosen by `rng`, with a value of another JSON type.
+fn replace_a_node(rng: &mut wxcard_wire::fuzz::Rng, value: &mut Value) {
+    let children: usize = match value {
+        Value::Object(map) => map.len(),
+        Value::Array(items) => items.len(),
+        _ => 0,
+    };
+    if children == 0 || rng.below(4) == 0 {
+        *value = match rng.below(7) {
+            0 => Value::Null,
+            1 => json!(true),
+            2 => json!(-1),
+            3 => json!(1e300),
+            4 => json!("x".repeat(rng.below(5000))),
+            5 => json!([]),
+            _ => json!({"unexpected": [1, {"deep": null}]}),
+        };
+        return;
+    }
+    let pick = rng.below(children);
+    match value {
+        Value::Object(map) => {
+            if let Some(child) = map.values_mut().nth(pick) {
+                replace_a_node(rng, child);
+            }
+        }
+        Value::Array(items) => replace_a_node(rng, &mut items[pick]),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_mutation_of_a_valid_card_is_answered_without_panicking() {
+    let mut rng = wxcard_wire::fuzz::Rng::new(0x5eed_0103);
+    for round in 0..3000 {
+        let card_type = CardType::ALL[round % CardType::ALL.len()];
+        let valid = create_request(card_type);
+        // Text edits (most fail to parse, the rest reach the validator) ...
+        let text = wxcard_wire::fuzz::mutate(&mut rng, &valid.to_string());
+        if let Ok(request) = serde_json::from_str::<Value>(&text) {
+            let _ = validate_create(&request, NOW);
+        }
+        // ... and type changes anywhere in the tree, which always reach it.
+        let mut request = valid;
+        replace_a_node(&mut rng, &mut request);
+        let _ = validate_create(&request, NOW);
+    }
+}
