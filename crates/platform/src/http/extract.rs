@@ -20,6 +20,9 @@ use crate::http::AppState;
 #[derive(Debug)]
 pub(crate) struct WxJson<T>(pub(crate) T);
 
+/// axum's default cap on a body it buffers (`DefaultBodyLimit`), which every handler keeps.
+pub(crate) const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WxJson<T> {
     type Rejection = HttpError;
 
@@ -27,6 +30,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WxJson<T> {
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    return HttpError::BadBody(format!(
+                        "the body is larger than {BODY_LIMIT_BYTES} bytes, the most wxcard reads; WeChat's card API bodies are a few kilobytes"
+                    ));
+                }
                 HttpError::BadBody(format!("the body could not be read: {rejection}"))
             })?;
         parse_json(&bytes).map(WxJson)

@@ -240,3 +240,30 @@ async fn healthz_answers_ok() {
 
     assert_eq!(body["status"], "ok");
 }
+
+#[tokio::test]
+async fn a_body_over_two_mebibytes_is_refused_in_wechats_shape_on_every_kind_of_path() {
+    let app = spawn_app().await;
+    let huge = "a".repeat(2 * 1024 * 1024 + 1);
+    for path in [
+        "/cgi-bin/stable_token",
+        "/sim/v1/addCard",
+        "/admin/v1/users",
+    ] {
+        let (status, content_type, body) = app.request(Method::POST, path, Some(&huge)).await;
+
+        assert!(
+            content_type.starts_with("application/json"),
+            "{path}: {content_type}"
+        );
+        assert_eq!(errcode(&body), 47001, "{path}: {body}");
+        assert!(
+            body["errmsg"]
+                .as_str()
+                .unwrap()
+                .contains("larger than 2097152 bytes"),
+            "{path}: {body}"
+        );
+        assert!(status == 200 || status == 400, "{path}: {status}");
+    }
+}
