@@ -264,7 +264,7 @@ fn request(command: &SimCommand) -> anyhow::Result<(&'static str, String, Option
                 "user_id": user_id,
                 "appid": appid,
                 "appId": "wxeb490c6f9b154ef9",
-                "extraData": extra_data(link)?,
+                "extraData": wxcard_sdk::ActivateLink::parse(link)?.extra_data(),
             })),
         ),
         SimCommand::Component { session } => ("GET", format!("/sim/v1/component/{session}"), None),
@@ -289,47 +289,6 @@ fn request(command: &SimCommand) -> anyhow::Result<(&'static str, String, Option
             Some(json!({ "user_id": user_id, "card_id": card_id, "code": code, "entry": entry })),
         ),
     })
-}
-
-/// `encrypt_card_id`, `outer_str` and `biz` of a geturl link, read the way merchants are told
-/// to: drop the fragment, split the query on `&`, skip empty parts, split each on the first
-/// `=`, percent-decode the value.
-fn extra_data(link: &str) -> anyhow::Result<Value> {
-    let query = link
-        .split('#')
-        .next()
-        .and_then(|url| url.split_once('?'))
-        .map(|(_, query)| query)
-        .context("the link has no query: pass the url /card/membercard/activate/geturl returned")?;
-    let mut extra = serde_json::Map::new();
-    for part in query.split('&').filter(|part| !part.is_empty()) {
-        let (name, value) = part.split_once('=').unwrap_or((part, ""));
-        if matches!(name, "encrypt_card_id" | "outer_str" | "biz") {
-            extra.insert(name.to_owned(), json!(percent_decode(value)?));
-        }
-    }
-    Ok(Value::Object(extra))
-}
-
-fn percent_decode(text: &str) -> anyhow::Result<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%' {
-            let hex = bytes
-                .get(index + 1..index + 3)
-                .and_then(|hex| std::str::from_utf8(hex).ok())
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                .with_context(|| format!("{text:?} has a broken %-escape"))?;
-            out.push(hex);
-            index += 3;
-        } else {
-            out.push(bytes[index]);
-            index += 1;
-        }
-    }
-    String::from_utf8(out).with_context(|| format!("{text:?} does not decode to UTF-8"))
 }
 
 /// `--field NAME=VALUE`s as the component's submission: `USER_FORM_INFO_FLAG_…` names go to

@@ -48,6 +48,7 @@ mod calls;
 #[doc(hidden)]
 pub use calls::TYPED_PATHS;
 mod card_ext;
+mod percent;
 pub mod push;
 #[cfg(feature = "redis")]
 pub mod redis;

@@ -1047,7 +1047,8 @@ impl MemberService {
             session.status = "submitted".into();
             tx.put_document(Document::ComponentSession, &session.session_id, &to_json(&session)?)?;
 
-            let held = held_code(tx, &card, &user.user_id, now)?;
+            let user_cards = tx.user_cards_of_user(&user.user_id)?;
+            let held = held_code(tx, &card, &user_cards, now)?;
             let user_card = match held {
                 Some((user_card, member)) if member.has_active => {
                     // Compat: card-opening-component.md §4 — no extraData once activated.
@@ -1580,22 +1581,20 @@ fn fill_form(
 }
 
 /// The user's usable code of this card, with its member.
+/// The usable code of this card among a user's codes, with its member.
 fn held_code(
     tx: &mut dyn Tx,
     card: &Card,
-    user_id: &str,
+    user_cards: &[UserCard],
     now: i64,
 ) -> Result<Option<(UserCard, Member)>, DomainError> {
-    let held = tx
-        .user_cards_of_user(user_id)?
-        .into_iter()
-        .find(|user_card| {
-            user_card.card_id == card.card_id && user_card.status_at(now) == UserCardStatus::Normal
-        });
+    let held = user_cards.iter().find(|user_card| {
+        user_card.card_id == card.card_id && user_card.status_at(now) == UserCardStatus::Normal
+    });
     match held {
         Some(user_card) => {
-            let member = member_of(tx, card, &user_card)?;
-            Ok(Some((user_card, member)))
+            let member = member_of(tx, card, user_card)?;
+            Ok(Some((user_card.clone(), member)))
         }
         None => Ok(None),
     }
@@ -1607,14 +1606,14 @@ fn member_status(
     user: &User,
     now: i64,
 ) -> Result<MemberStatus, DomainError> {
-    let held = held_code(tx, card, &user.user_id, now)?;
+    let user_cards = tx.user_cards_of_user(&user.user_id)?;
+    let held = held_code(tx, card, &user_cards, now)?;
     let owner = tx
         .app(&card.appid)?
         .ok_or_else(|| DomainError::UnknownApp(card.appid.clone()))?;
     let known = match &owner.open_platform_id {
         Some(open_platform) => {
-            let pushed = tx
-                .user_cards_of_user(&user.user_id)?
+            let pushed = user_cards
                 .iter()
                 .any(|user_card| user_card.appid == card.appid);
             let mut logged_in = false;
