@@ -34,6 +34,8 @@ enum Command {
     Demo(DemoArgs),
     /// Print every WeChat endpoint wxcard knows, with its status.
     Routes(RoutesArgs),
+    /// Print the OpenAPI description of every JSON endpoint (what `/openapi.json` serves).
+    Openapi,
     /// Measure startup time, idle memory and HTTP throughput of `wxcard serve` on this machine.
     Bench(bench::BenchArgs),
     /// Follow the pushes a running wxcard sends (`tail`), or send one again (`redeliver ID`).
@@ -115,6 +117,10 @@ fn main() -> ExitCode {
                     wxcard_platform::http_routes_text()
                 }
             );
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", wxcard_platform::http_openapi_text());
             Ok(())
         }
         Command::Bench(args) => bench::run(&args),

@@ -16,6 +16,6 @@ pub mod store;
 pub use app::{App, AppHandle, BuildError};
 pub use config::Config;
 pub use http::{
-    route_table, routes_markdown as http_routes_markdown, routes_text as http_routes_text,
-    RouteInfo,
+    openapi_text as http_openapi_text, route_table, routes_markdown as http_routes_markdown,
+    routes_text as http_routes_text, RouteInfo,
 };

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /admin/v1/open-platforms`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateOpenPlatformRequest {
     /// A display name.
@@ -15,6 +16,7 @@ pub struct CreateOpenPlatformRequest {
 
 /// The answer to `POST /admin/v1/open-platforms`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreateOpenPlatformResponse {
     /// The new open platform account's id.
     pub id: String,
@@ -22,6 +24,7 @@ pub struct CreateOpenPlatformResponse {
 
 /// What kind of app an appid names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AppKind {
     /// A Service Account (公众号): owns cards, receives pushes.
@@ -32,6 +35,7 @@ pub enum AppKind {
 
 /// `POST /admin/v1/apps`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateAppRequest {
     /// Service Account or Mini Program.
@@ -45,6 +49,7 @@ pub struct CreateAppRequest {
 
 /// An app as the admin API shows it (the answer to `POST /admin/v1/apps` and `GET` on one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AppView {
     /// `wx` + 16 hex digits.
     pub appid: String,
@@ -68,6 +73,7 @@ pub struct AppView {
 
 /// A virtual user's WeChat client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClientInfo {
     /// `ios` or `android`.
@@ -78,6 +84,7 @@ pub struct ClientInfo {
 
 /// The profile that pre-fills the member card activation form. Every key is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Mobile number.
@@ -117,6 +124,7 @@ pub struct Profile {
 
 /// `POST /admin/v1/users`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// The name shown in the simulator.
@@ -134,6 +142,7 @@ pub struct CreateUserRequest {
 
 /// The answer to `POST /admin/v1/users`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreateUserResponse {
     /// The new user's id.
     pub user_id: String,
@@ -141,6 +150,7 @@ pub struct CreateUserResponse {
 
 /// A user as the admin API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserView {
     /// The user's id.
     pub user_id: String,
@@ -162,6 +172,7 @@ pub struct UserView {
 
 /// `POST /admin/v1/clock/advance`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClockAdvanceRequest {
     /// How far to move the platform's clock forward (0 to 10 years).
@@ -170,6 +181,7 @@ pub struct ClockAdvanceRequest {
 
 /// The platform clock (the answer to `POST /admin/v1/clock/advance` and `GET /admin/v1/clock`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClockView {
     /// The platform's "now", in Unix seconds.
     pub now: i64,
@@ -179,6 +191,7 @@ pub struct ClockView {
 
 /// `POST /sim/v1/login`: `wx.login` inside a Mini Program.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SimLoginRequest {
     /// The acting user.
@@ -189,6 +202,7 @@ pub struct SimLoginRequest {
 
 /// The answer to `POST /sim/v1/login`: the `wx.login` success callback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimLoginResponse {
     /// `login:ok`.
     #[serde(rename = "errMsg")]
@@ -199,6 +213,7 @@ pub struct SimLoginResponse {
 
 /// `POST /admin/v1/cards/{card_id}/review`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
     /// Approve (true) or reject (false).
@@ -210,6 +225,7 @@ pub struct ReviewRequest {
 
 /// The answer to a review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReviewResponse {
     /// The card.
     pub card_id: String,
@@ -222,6 +238,7 @@ pub struct ReviewResponse {
 
 /// `GET /admin/v1/events`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EventList {
     /// Newest first.
     pub events: Vec<EventView>,
@@ -229,6 +246,7 @@ pub struct EventList {
 
 /// One outbox event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EventView {
     /// Stable across redeliveries.
     pub id: i64,
@@ -248,6 +266,7 @@ pub struct EventView {
 
 /// One card of `wx.addCard`'s `cardList`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AddCardItem {
     /// The card.
     #[serde(rename = "cardId")]
@@ -259,6 +278,7 @@ pub struct AddCardItem {
 
 /// `POST /sim/v1/addCard`: `wx.addCard` in a Mini Program.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimAddCardRequest {
     /// The acting user.
     pub user_id: String,
@@ -271,6 +291,7 @@ pub struct SimAddCardRequest {
 
 /// One card of the `wx.addCard` success callback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AddedCard {
     /// The card.
     #[serde(rename = "cardId")]
@@ -287,6 +308,7 @@ pub struct AddedCard {
 
 /// The `wx.addCard` success callback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimAddCardResponse {
     /// `addCard:ok`.
     #[serde(rename = "errMsg")]
@@ -298,6 +320,7 @@ pub struct SimAddCardResponse {
 
 /// One card of `wx.openCard`'s `cardList`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OpenCardItem {
     /// The card.
     #[serde(rename = "cardId")]
@@ -308,6 +331,7 @@ pub struct OpenCardItem {
 
 /// `POST /sim/v1/openCard`: `wx.openCard` in a Mini Program.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimOpenCardRequest {
     /// The acting user.
     pub user_id: String,
@@ -320,6 +344,7 @@ pub struct SimOpenCardRequest {
 
 /// `PUT /admin/v1/apps/{appid}/push`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetPushRequest {
     /// The merchant server's URL.
@@ -336,6 +361,7 @@ pub struct SetPushRequest {
 /// `POST /sim/v1/navigateToMiniProgram`: `wx.navigateToMiniProgram` from a Mini Program; with
 /// the card-opening component's appId it opens a component session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimNavigateRequest {
     /// The acting user.
     pub user_id: String,
@@ -351,6 +377,7 @@ pub struct SimNavigateRequest {
 
 /// The `navigateToMiniProgram` success callback, with the component session it opened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimNavigateResponse {
     /// `navigateToMiniProgram:ok`.
     #[serde(rename = "errMsg")]
@@ -361,6 +388,7 @@ pub struct SimNavigateResponse {
 
 /// One field of the card-opening component's form, with the value it shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ComponentField {
     /// `common` (WeChat-formatted), `custom` (free text) or `rich` (a choice).
     pub kind: String,
@@ -383,6 +411,7 @@ pub struct ComponentField {
 
 /// The required or optional half of the component's form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ComponentForm {
     /// Whether the user may edit these fields after activation.
     pub can_modify: bool,
@@ -392,6 +421,7 @@ pub struct ComponentForm {
 
 /// Whether the user is already known to the merchant (DESIGN.md §3).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ComponentMember {
     /// The user holds a code of this card.
     pub holds_card: bool,
@@ -409,6 +439,7 @@ pub struct ComponentMember {
 
 /// `GET /sim/v1/component/{session}`: what the card-opening component shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ComponentView {
     /// The session.
     pub session: String,
@@ -434,6 +465,7 @@ pub struct ComponentView {
 
 /// `referrerInfo` of the Mini Program's `App.onShow` after the component returns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReferrerInfo {
     /// `wxeb490c6f9b154ef9`.
     #[serde(rename = "appId")]
@@ -445,6 +477,7 @@ pub struct ReferrerInfo {
 
 /// The `App.onShow` options the Mini Program gets back from the component.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OnShowOptions {
     /// 1038: returned from another Mini Program.
     pub scene: u32,
@@ -458,6 +491,7 @@ pub struct OnShowOptions {
 
 /// `POST /sim/v1/tap`: the user taps an entry of a card in the card package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimTapRequest {
     /// The acting user.
     pub user_id: String,
@@ -472,6 +506,7 @@ pub struct SimTapRequest {
 
 /// Where a tap leads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimTapResponse {
     /// `mini_program` or `h5`.
     pub kind: String,

@@ -6,6 +6,7 @@ use crate::endpoint::{Endpoint, Method};
 
 /// `GET /cgi-bin/token`: a global access_token for an app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TokenRequest {
     /// Must be the literal `client_credential`.
     pub grant_type: String,
@@ -26,6 +27,7 @@ impl Endpoint for TokenRequest {
 ///
 /// Compat: auth.md §1 — this success body carries no `errcode`/`errmsg`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TokenResponse {
     /// The opaque token.
     pub access_token: String,
@@ -35,6 +37,7 @@ pub struct TokenResponse {
 
 /// `POST /cgi-bin/stable_token`: a token that does not replace the one from `/cgi-bin/token`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StableTokenRequest {
     /// Must be the literal `client_credential`.
     pub grant_type: String,
@@ -56,6 +59,7 @@ impl Endpoint for StableTokenRequest {
 
 /// `GET /cgi-bin/ticket/getticket?type=wx_card|jsapi`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TicketRequest {
     /// `wx_card` (card signatures) or `jsapi` (`wx.config`).
     #[serde(rename = "type")]
@@ -70,6 +74,7 @@ impl Endpoint for TicketRequest {
 
 /// The success body of `/cgi-bin/ticket/getticket` (after the `errcode`/`errmsg` envelope).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TicketResponse {
     /// The opaque ticket.
     pub ticket: String,
@@ -79,6 +84,7 @@ pub struct TicketResponse {
 
 /// `GET /sns/jscode2session`: turns a `wx.login` code into the Mini Program openid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct JsCode2SessionRequest {
     /// The Mini Program's AppID.
     pub appid: String,
@@ -99,6 +105,7 @@ impl Endpoint for JsCode2SessionRequest {
 
 /// The success body of `/sns/jscode2session`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct JsCode2SessionResponse {
     /// The user's openid in this Mini Program.
     pub openid: String,

@@ -6,6 +6,7 @@ use crate::endpoint::{Endpoint, Method};
 
 /// `GET /card/getcolors`: the colour palette cards may use.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GetColorsRequest {}
 
 impl Endpoint for GetColorsRequest {
@@ -16,6 +17,7 @@ impl Endpoint for GetColorsRequest {
 
 /// The success body of `/card/getcolors`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GetColorsResponse {
     /// Every colour, by name and hex value.
     pub colors: Vec<Color>,
@@ -23,6 +25,7 @@ pub struct GetColorsResponse {
 
 /// One palette entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Color {
     /// `Color010` … `Color102`.
     pub name: String,
@@ -52,6 +55,7 @@ pub const PALETTE: &[(&str, &str)] = &[
 /// (`{"card": {"card_type": "CASH", "cash": {...}}}`); it is kept as JSON because its shape
 /// depends on the card type, and the platform checks every field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct CreateCardRequest(pub serde_json::Value);
 
@@ -63,6 +67,7 @@ impl Endpoint for CreateCardRequest {
 
 /// The success body of `/card/create`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreateCardResponse {
     /// The new card's id (28 characters).
     pub card_id: String,
@@ -70,6 +75,7 @@ pub struct CreateCardResponse {
 
 /// `POST /card/get`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GetCardRequest {
     /// The card.
     pub card_id: String,
@@ -84,6 +90,7 @@ impl Endpoint for GetCardRequest {
 /// The success body of `/card/get`: the card as created, with the server's fields in
 /// `base_info` (`id`, `status`, `sku.total_quantity`, `create_time`, `update_time`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GetCardResponse {
     /// `{"card_type": "CASH", "cash": {...}}`.
     pub card: serde_json::Value,
@@ -93,6 +100,7 @@ pub struct GetCardResponse {
 ///
 /// Compat: cards.md §5 — easywechat sends a single string.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum StatusList {
     /// `"CARD_STATUS_VERIFY_OK"`.
@@ -103,6 +111,7 @@ pub enum StatusList {
 
 /// `POST /card/batchget`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BatchGetRequest {
     /// 0-based index of the first card.
     pub offset: u64,
@@ -121,6 +130,7 @@ impl Endpoint for BatchGetRequest {
 
 /// The success body of `/card/batchget`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BatchGetResponse {
     /// This page's card ids, oldest first.
     pub card_id_list: Vec<String>,
@@ -130,6 +140,7 @@ pub struct BatchGetResponse {
 
 /// `POST /card/update`: `card_id` plus an object named after the card type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct UpdateCardRequest(pub serde_json::Value);
 
@@ -141,6 +152,7 @@ impl Endpoint for UpdateCardRequest {
 
 /// The success body of `/card/update`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UpdateCardResponse {
     /// Whether the change sent the card back to review.
     pub send_check: bool,
@@ -148,6 +160,7 @@ pub struct UpdateCardResponse {
 
 /// `POST /card/delete`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeleteCardRequest {
     /// The card.
     pub card_id: String,
@@ -161,10 +174,12 @@ impl Endpoint for DeleteCardRequest {
 
 /// A success body with nothing but `errcode` and `errmsg`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Empty {}
 
 /// `POST /card/modifystock`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ModifyStockRequest {
     /// The card.
     pub card_id: String,
@@ -184,6 +199,7 @@ impl Endpoint for ModifyStockRequest {
 
 /// `POST /card/testwhitelist/set`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestWhitelistRequest {
     /// Openids (of the Service Account) who may claim cards in review.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -201,6 +217,7 @@ impl Endpoint for TestWhitelistRequest {
 
 /// `POST /card/qrcode/create`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QrCodeCreateRequest {
     /// `QR_CARD` or `QR_MULTIPLE_CARD`.
     pub action_name: String,
@@ -219,6 +236,7 @@ impl Endpoint for QrCodeCreateRequest {
 
 /// The success body of `/card/qrcode/create`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QrCodeCreateResponse {
     /// Exchanged for the image at `show_qrcode_url`.
     pub ticket: String,
@@ -232,6 +250,7 @@ pub struct QrCodeCreateResponse {
 
 /// `POST /card/landingpage/create`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LandingPageCreateRequest {
     /// Banner image URL.
     pub banner: String,
@@ -256,6 +275,7 @@ impl Endpoint for LandingPageCreateRequest {
 
 /// The success body of `/card/landingpage/create`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LandingPageCreateResponse {
     /// The page.
     pub url: String,
@@ -265,6 +285,7 @@ pub struct LandingPageCreateResponse {
 
 /// `POST /card/paycell/set`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PayCellRequest {
     /// The card.
     pub card_id: String,
@@ -280,6 +301,7 @@ impl Endpoint for PayCellRequest {
 
 /// `POST /card/selfconsumecell/set`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SelfConsumeCellRequest {
     /// The card.
     pub card_id: String,

@@ -7,6 +7,7 @@ use crate::endpoint::{Endpoint, Method};
 
 /// `POST /card/code/get`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CodeGetRequest {
     /// The code.
     pub code: String,
@@ -26,6 +27,7 @@ impl Endpoint for CodeGetRequest {
 
 /// The card part of a code answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CodeCard {
     /// The card template.
     pub card_id: String,
@@ -39,6 +41,7 @@ pub struct CodeCard {
 
 /// The success body of `/card/code/get`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CodeGetResponse {
     /// The card and the code's window.
     pub card: CodeCard,
@@ -52,6 +55,7 @@ pub struct CodeGetResponse {
 
 /// `POST /card/code/consume`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConsumeRequest {
     /// The code.
     pub code: String,
@@ -71,6 +75,7 @@ impl Endpoint for ConsumeRequest {
 
 /// The success body of `/card/code/consume`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConsumeResponse {
     /// The card.
     pub card: CodeCard,
@@ -80,6 +85,7 @@ pub struct ConsumeResponse {
 
 /// `POST /card/code/decrypt`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DecryptRequest {
     /// The encrypted code (percent-encoded or not).
     pub encrypt_code: String,
@@ -93,6 +99,7 @@ impl Endpoint for DecryptRequest {
 
 /// The success body of `/card/code/decrypt`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DecryptResponse {
     /// The real code.
     pub code: String,
@@ -100,6 +107,7 @@ pub struct DecryptResponse {
 
 /// `POST /card/code/update`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CodeUpdateRequest {
     /// The current code.
     pub code: String,
@@ -124,6 +132,7 @@ impl Endpoint for CodeUpdateRequest {
 
 /// `POST /card/code/unavailable`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UnavailableRequest {
     /// The code.
     pub code: String,
@@ -143,6 +152,7 @@ impl Endpoint for UnavailableRequest {
 
 /// `POST /card/code/deposit`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DepositRequest {
     /// A deposit-mode card.
     pub card_id: String,
@@ -158,6 +168,7 @@ impl Endpoint for DepositRequest {
 
 /// The success body of `/card/code/deposit`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DepositResponse {
     /// Codes newly deposited.
     pub succ_code: Vec<String>,
@@ -169,6 +180,7 @@ pub struct DepositResponse {
 
 /// `POST /card/code/getdepositcount`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GetDepositCountRequest {
     /// A deposit-mode card.
     pub card_id: String,
@@ -182,6 +194,7 @@ impl Endpoint for GetDepositCountRequest {
 
 /// The success body of `/card/code/getdepositcount`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GetDepositCountResponse {
     /// Codes ever deposited.
     pub count: u64,
@@ -189,6 +202,7 @@ pub struct GetDepositCountResponse {
 
 /// `POST /card/code/checkcode`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CheckCodeRequest {
     /// A deposit-mode card.
     pub card_id: String,
@@ -204,6 +218,7 @@ impl Endpoint for CheckCodeRequest {
 
 /// The success body of `/card/code/checkcode`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CheckCodeResponse {
     /// Deposited.
     pub exist_code: Vec<String>,
@@ -213,6 +228,7 @@ pub struct CheckCodeResponse {
 
 /// `POST /card/user/getcardlist`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GetCardListRequest {
     /// The user's openid in the Service Account.
     pub openid: String,
@@ -229,6 +245,7 @@ impl Endpoint for GetCardListRequest {
 
 /// One code of a user's card list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CardListItem {
     /// The code.
     pub code: String,
@@ -238,6 +255,7 @@ pub struct CardListItem {
 
 /// The success body of `/card/user/getcardlist`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GetCardListResponse {
     /// The codes the user holds.
     pub card_list: Vec<CardListItem>,
@@ -247,6 +265,7 @@ pub struct GetCardListResponse {
 
 /// `POST /card/code/mark` (friends' coupons, legacy).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MarkRequest {
     /// The code.
     pub code: String,
@@ -268,6 +287,7 @@ impl Endpoint for MarkRequest {
 /// `POST /card/movieticket/updateuser`: `code`, `card_id`?, `ticket_class`, `show_time`,
 /// `duration`, `screening_room`, `seat_number`. Kept as JSON: the platform stores the details.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct MovieTicketRequest(pub serde_json::Value);
 
@@ -280,6 +300,7 @@ impl Endpoint for MovieTicketRequest {
 /// `POST /card/boardingpass/checkin`: `code`, `card_id`?, `passenger_name`, `class`,
 /// `etkt_bnr`, `seat`, `qrcode_data`, `is_cancel`, `gate`?, `boarding_time`?.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct BoardingPassRequest(pub serde_json::Value);
 
@@ -292,6 +313,7 @@ impl Endpoint for BoardingPassRequest {
 /// `POST /card/meetingticket/updateuser`: `code`, `card_id`?, `begin_time`, `end_time`,
 /// `zone`, `entrance`, `seat_number`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct MeetingTicketRequest(pub serde_json::Value);
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// A WeChat `errcode`. Zero is success; `-1` is the only negative value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct ErrCode(pub i32);
 
@@ -284,6 +285,7 @@ errcodes! {
 
 /// The envelope of every error answer (and of success answers, with `errcode: 0`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WxError {
     /// The code; clients branch on this alone.
     pub errcode: ErrCode,

@@ -62,3 +62,99 @@ pub fn mutate(rng: &mut Rng, text: &str) -> String {
     }
     chars.into_iter().collect()
 }
+
+/// How long a fuzzing campaign runs: a fixed number of rounds in `cargo test`, or, when
+/// `WXCARD_FUZZ_SECONDS` is set (as `.ci/run` does), as many rounds as fit in that time.
+/// `WXCARD_FUZZ_SEED` replaces every campaign's seed, so a longer run explores new inputs.
+#[derive(Debug, Clone, Copy)]
+pub struct Campaign {
+    /// The name printed in the summary line.
+    pub name: &'static str,
+    /// The generator's seed (unless `WXCARD_FUZZ_SEED` overrides it).
+    pub seed: u64,
+    /// Rounds when no time budget is set.
+    pub rounds: usize,
+}
+
+impl Campaign {
+    /// Builds an input with `generate` (from the generator and the round number) and hands it
+    /// to `check`, until the budget is spent. A panic in `check` is reported with the seed, the
+    /// round and the input, so that it can become a regression test, and then re-raised.
+    ///
+    /// Prints `fuzz NAME: N inputs in T ms (seed S), no panic` on stderr.
+    ///
+    /// # Panics
+    /// When `check` panics.
+    pub fn run<I: std::fmt::Debug>(
+        self,
+        mut generate: impl FnMut(&mut Rng, usize) -> I,
+        mut check: impl FnMut(&I),
+    ) {
+        let seed = std::env::var("WXCARD_FUZZ_SEED")
+            .ok()
+            .and_then(|text| text.parse::<u64>().ok())
+            .map_or(self.seed, |extra| self.seed ^ extra);
+        let budget = std::env::var("WXCARD_FUZZ_SECONDS")
+            .ok()
+            .and_then(|text| text.parse::<u64>().ok())
+            .map(std::time::Duration::from_secs);
+        let started = std::time::Instant::now();
+        let mut rng = Rng::new(seed);
+        let mut done = 0;
+        while match budget {
+            Some(budget) => started.elapsed() < budget,
+            None => done < self.rounds,
+        } {
+            let input = generate(&mut rng, done);
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&input)));
+            if let Err(panic) = outcome {
+                eprintln!(
+                    "fuzz {}: FINDING at round {done} (seed {seed:#x}); add this input to the \
+                     target's regression list:\n{input:?}",
+                    self.name
+                );
+                std::panic::resume_unwind(panic);
+            }
+            done += 1;
+        }
+        eprintln!(
+            "fuzz {}: {done} inputs in {} ms (seed {seed:#x}), no panic",
+            self.name,
+            started.elapsed().as_millis()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_campaign_re_raises_the_first_panic_of_its_check() {
+        let mut checked = Vec::new();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Campaign {
+                name: "test",
+                seed: 1,
+                rounds: 10,
+            }
+            .run(
+                |_, round| round,
+                |round| {
+                    checked.push(*round);
+                    assert!(*round < 3, "round {round}");
+                },
+            );
+        }));
+
+        assert!(outcome.is_err());
+        assert_eq!(checked, [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn the_same_seed_mutates_the_same_way() {
+        let first = mutate(&mut Rng::new(7), "<xml>a</xml>");
+        let second = mutate(&mut Rng::new(7), "<xml>a</xml>");
+        assert_eq!(first, second);
+    }
+}

@@ -8,6 +8,7 @@ use crate::endpoint::{Endpoint, Method};
 
 /// A `{name, url}` link on the activation form (terms, binding an old card).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FormLink {
     /// The link text.
     pub name: String,
@@ -17,6 +18,7 @@ pub struct FormLink {
 
 /// A choice field of the activation form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RichField {
     /// `FORM_FIELD_RADIO`, `FORM_FIELD_SELECT` or `FORM_FIELD_CHECK_BOX`.
     #[serde(rename = "type")]
@@ -30,6 +32,7 @@ pub struct RichField {
 
 /// The required or the optional half of an activation form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ActivateForm {
     /// Whether the user may edit these fields after activation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,6 +50,7 @@ pub struct ActivateForm {
 
 /// `POST /card/membercard/activateuserform/set`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ActivateUserFormRequest {
     /// The member card.
     pub card_id: String,
@@ -72,6 +76,7 @@ impl Endpoint for ActivateUserFormRequest {
 
 /// `POST /card/membercard/activate/geturl`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GetActivateUrlRequest {
     /// The member card.
     pub card_id: String,
@@ -88,6 +93,7 @@ impl Endpoint for GetActivateUrlRequest {
 
 /// The success body of `/card/membercard/activate/geturl`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GetActivateUrlResponse {
     /// The card-opening link; its query carries `encrypt_card_id`, `outer_str` and `biz`.
     pub url: String,
@@ -95,6 +101,7 @@ pub struct GetActivateUrlResponse {
 
 /// One submitted WeChat-formatted field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CommonFieldValue {
     /// `USER_FORM_INFO_FLAG_…`.
     pub name: String,
@@ -105,6 +112,7 @@ pub struct CommonFieldValue {
 
 /// One submitted free-text or choice field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CustomFieldValue {
     /// The label.
     pub name: String,
@@ -118,6 +126,7 @@ pub struct CustomFieldValue {
 
 /// Form data as a user submitted it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserInfo {
     /// WeChat-formatted fields.
     #[serde(default)]
@@ -129,6 +138,7 @@ pub struct UserInfo {
 
 /// `POST /card/membercard/activatetempinfo/get`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ActivateTempInfoRequest {
     /// From the component's `extraData` (or the jump URL, percent-decoded).
     pub activate_ticket: String,
@@ -142,6 +152,7 @@ impl Endpoint for ActivateTempInfoRequest {
 
 /// The success body of `/card/membercard/activatetempinfo/get`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ActivateTempInfoResponse {
     /// What the user submitted.
     pub info: UserInfo,
@@ -149,6 +160,7 @@ pub struct ActivateTempInfoResponse {
 
 /// `POST /card/membercard/activate`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ActivateRequest {
     /// The member number shown on the card (≤ 20 bytes).
     pub membership_number: String,
@@ -194,6 +206,7 @@ impl Endpoint for ActivateRequest {
 
 /// `POST /card/membercard/userinfo/get`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberInfoRequest {
     /// The member card.
     pub card_id: String,
@@ -209,6 +222,7 @@ impl Endpoint for MemberInfoRequest {
 
 /// The success body of `/card/membercard/userinfo/get`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberInfoResponse {
     /// The holder's openid in the card's Service Account.
     pub openid: String,
@@ -232,6 +246,7 @@ pub struct MemberInfoResponse {
 
 /// Which change notifications `/card/membercard/updateuser` asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NotifyOptional {
     /// On a bonus change (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -252,6 +267,7 @@ pub struct NotifyOptional {
 
 /// `POST /card/membercard/updateuser`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UpdateMemberRequest {
     /// The real code.
     pub code: String,
@@ -300,6 +316,7 @@ impl Endpoint for UpdateMemberRequest {
 
 /// The success body of `/card/membercard/updateuser`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UpdateMemberResponse {
     /// Points after the update.
     pub result_bonus: i64,

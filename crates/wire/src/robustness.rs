@@ -5,7 +5,7 @@
 
 use crate::crypto::MsgCrypt;
 use crate::event::{parse, EventMessage};
-use crate::fuzz::{mutate, Rng};
+use crate::fuzz::{mutate, Campaign};
 
 /// Mutations per target; enough to reach every branch of these small parsers in well under a
 /// second in a debug build.
@@ -18,21 +18,26 @@ const EVENT_REGRESSIONS: &[&str] = &["", "<", "<xml>", "<xml><Event>", "<xml><![
 
 #[test]
 fn event_xml_parsing_answers_every_mutation_without_panicking() {
-    let mut rng = Rng::new(0x5eed_0001);
     let rendered = parse(EVENT).map(|message: EventMessage| message.render());
     let seeds = [EVENT.to_owned(), rendered.unwrap_or_default()];
     for input in EVENT_REGRESSIONS {
         let _ = parse(input);
     }
-    for round in 0..ROUNDS {
-        let input = mutate(&mut rng, &seeds[round % seeds.len()]);
-        let _ = parse(&input);
+    Campaign {
+        name: "event XML",
+        seed: 0x5eed_0001,
+        rounds: ROUNDS,
     }
+    .run(
+        |rng, round| mutate(rng, &seeds[round % seeds.len()]),
+        |input| {
+            let _ = parse(input);
+        },
+    );
 }
 
 #[test]
 fn message_decryption_answers_every_mutation_without_panicking() {
-    let mut rng = Rng::new(0x5eed_0002);
     let crypt = MsgCrypt::new(
         "tok",
         "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
@@ -41,16 +46,32 @@ fn message_decryption_answers_every_mutation_without_panicking() {
     .expect("a valid key");
     let encrypted = crypt.encrypt(EVENT, [7; 16]);
     let push = crypt.encrypt_push("gh_1", EVENT, "1700000000", "n1", [7; 16]);
-    for round in 0..ROUNDS {
-        let _ = crypt.decrypt(&mutate(&mut rng, &encrypted));
-        if round % 4 == 0 {
-            let body = mutate(&mut rng, &push.body);
-            let _ = crypt.decrypt_message(&body, &push.msg_signature, "1700000000", "n1");
-        }
+    // Round by round: a ciphertext, a whole encrypted push, and (keys are input too) an
+    // EncodingAESKey, which is refused when mutated, not a panic.
+    Campaign {
+        name: "message decryption",
+        seed: 0x5eed_0002,
+        rounds: ROUNDS,
     }
-    // Keys are input too: a mutated EncodingAESKey is refused, not a panic.
-    for _ in 0..ROUNDS / 4 {
-        let key = mutate(&mut rng, "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
-        let _ = MsgCrypt::new("tok", &key, "wx0123456789abcdef");
-    }
+    .run(
+        |rng, round| {
+            let seed = match round % 3 {
+                0 => &encrypted,
+                1 => &push.body,
+                _ => "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            };
+            (round % 3, mutate(rng, seed))
+        },
+        |(kind, input)| match kind {
+            0 => {
+                let _ = crypt.decrypt(input);
+            }
+            1 => {
+                let _ = crypt.decrypt_message(input, &push.msg_signature, "1700000000", "n1");
+            }
+            _ => {
+                let _ = MsgCrypt::new("tok", input, "wx0123456789abcdef");
+            }
+        },
+    );
 }

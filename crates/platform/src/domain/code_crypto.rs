@@ -770,16 +770,26 @@ mod tests {
     #[test]
     fn every_mutation_of_an_encrypt_code_is_answered_without_panicking() {
         let cipher = given_a_cipher();
-        let mut rng = wxcard_wire::fuzz::Rng::new(0x5eed_0101);
-        for code in ["123456789012", "C1", "ABCDEFGHIJKLMNOPQRSTUVWXYZ01234"] {
-            let encrypted = cipher.encrypt(code);
-            for _ in 0..2000 {
-                let input = wxcard_wire::fuzz::mutate(&mut rng, &encrypted);
-                if let Ok(decrypted) = cipher.decrypt(&input) {
-                    // Only the value itself (or a spelling of it) decrypts, to its code.
-                    assert_eq!(decrypted, code, "{input:?}");
-                }
-            }
+        let codes = ["123456789012", "C1", "ABCDEFGHIJKLMNOPQRSTUVWXYZ01234"];
+        let encrypted = codes.map(|code| cipher.encrypt(code));
+        wxcard_wire::fuzz::Campaign {
+            name: "encrypt_code decryption",
+            seed: 0x5eed_0101,
+            rounds: 6000,
         }
+        .run(
+            |rng, round| {
+                (
+                    round % 3,
+                    wxcard_wire::fuzz::mutate(rng, &encrypted[round % 3]),
+                )
+            },
+            |(which, input)| {
+                if let Ok(decrypted) = cipher.decrypt(input) {
+                    // Only the value itself (or a spelling of it) decrypts, to its code.
+                    assert_eq!(decrypted, codes[*which], "{input:?}");
+                }
+            },
+        );
     }
 }

@@ -55,7 +55,8 @@ pub(crate) async fn create_app(
     Ok(WxOk(app_view(created)))
 }
 
-#[derive(Debug, Serialize)]
+/// The answer of `GET /admin/v1/apps`.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct AppList {
     apps: Vec<AppView>,
 }
@@ -93,7 +94,8 @@ pub(crate) async fn create_user(
     }))
 }
 
-#[derive(Debug, Serialize)]
+/// The answer of `GET /admin/v1/users`.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct UserList {
     users: Vec<UserView>,
 }
@@ -250,12 +252,38 @@ pub(crate) async fn review_card(
     }))
 }
 
+/// The query of `GET /admin/v1/events`; every parameter is optional.
+#[derive(Debug, schemars::JsonSchema)]
+pub(crate) struct EventQuery {
+    /// Only this app's events.
+    appid: Option<String>,
+    /// Only events in this delivery state: `pending`, `delivered` or `dead`.
+    status: Option<String>,
+    /// Only this event type (`user_get_card`, …).
+    event: Option<String>,
+    /// At most this many, 1 to 1000; 100 when absent.
+    limit: Option<String>,
+}
+
+impl EventQuery {
+    fn parse(query: &QueryParams) -> Self {
+        let text = |name: &str| query.get(name).map(str::to_owned);
+        Self {
+            appid: text("appid"),
+            status: text("status"),
+            event: text("event"),
+            limit: text("limit"),
+        }
+    }
+}
+
 /// `GET /admin/v1/events?appid=&status=&event=&limit=`: the outbox, newest first.
 pub(crate) async fn list_events(
     State(app): State<AppState>,
     query: QueryParams,
 ) -> Result<WxOk<EventList>, HttpError> {
-    let limit = match query.get("limit") {
+    let query = EventQuery::parse(&query);
+    let limit = match query.limit.as_deref() {
         None => 100,
         Some(text) => text
             .parse::<usize>()
@@ -267,9 +295,9 @@ pub(crate) async fn list_events(
             })?,
     };
     let filter = EventFilter {
-        appid: query.get("appid").map(str::to_owned),
-        status: query.get("status").map(str::to_owned),
-        event: query.get("event").map(str::to_owned),
+        appid: query.appid,
+        status: query.status,
+        event: query.event,
         limit,
     };
     let events = app.events.list(filter).await?;

@@ -11,6 +11,7 @@ pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod log;
 pub(crate) mod member;
+mod openapi;
 mod pages;
 mod png;
 pub(crate) mod respond;
@@ -19,13 +20,14 @@ mod sim;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
+use axum::handler::Handler;
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post, put, MethodRouter};
+use axum::routing::{any, get, on, MethodFilter, MethodRouter};
 use axum::Router;
 use wxcard_wire::catalogue::{self, Scope, ALL_ENDPOINTS};
-use wxcard_wire::Method;
+use wxcard_wire::{Endpoint, Method};
 
 use crate::config::Secret;
 use crate::domain::accounts::AccountService;
@@ -74,129 +76,365 @@ pub(crate) struct Services {
     pub(crate) recent: log::RecentRequests,
 }
 
-/// The WeChat endpoints that are built: (path, handler). Everything else in the catalogue is
-/// answered as not built yet.
-fn wechat_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+/// One route: method, path, handler, and what the OpenAPI description says of it. The route
+/// tables below are lists of these, so the router and `/openapi.json` come from one place.
+pub(crate) struct ApiRoute {
+    method: MethodFilter,
+    path: &'static str,
+    handler: MethodRouter<AppState>,
+    doc: openapi::Doc,
+}
+
+impl ApiRoute {
+    fn new<H, T>(method: MethodFilter, path: &'static str, handler: H, doc: openapi::Doc) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Self {
+            method,
+            path,
+            handler: on(method, handler),
+            doc,
+        }
+    }
+
+    fn operation(&self) -> openapi::Operation {
+        openapi::Operation {
+            method: method_name(self.method),
+            path: self.path,
+            doc: self.doc,
+        }
+    }
+}
+
+fn method_name(method: MethodFilter) -> &'static str {
+    if method == MethodFilter::GET {
+        "get"
+    } else if method == MethodFilter::PUT {
+        "put"
+    } else {
+        "post"
+    }
+}
+
+/// A built WeChat endpoint: its path, method and types all come from its [`Endpoint`] impl.
+fn wechat<E, H, T>(handler: H) -> ApiRoute
+where
+    E: Endpoint + schemars::JsonSchema,
+    E::Response: schemars::JsonSchema,
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let method = match E::METHOD {
+        Method::Get => MethodFilter::GET,
+        Method::Post => MethodFilter::POST,
+    };
+    let summary = catalogue::find(E::PATH).map_or("", |info| info.summary);
+    ApiRoute::new(
+        method,
+        E::PATH,
+        handler,
+        openapi::Doc::endpoint::<E>(summary),
+    )
+}
+
+fn get_route<H: Handler<T, AppState>, T: 'static>(
+    path: &'static str,
+    handler: H,
+    doc: openapi::Doc,
+) -> ApiRoute {
+    ApiRoute::new(MethodFilter::GET, path, handler, doc)
+}
+
+fn post_route<H: Handler<T, AppState>, T: 'static>(
+    path: &'static str,
+    handler: H,
+    doc: openapi::Doc,
+) -> ApiRoute {
+    ApiRoute::new(MethodFilter::POST, path, handler, doc)
+}
+
+/// The WeChat endpoints that are built. Everything else in the catalogue is answered as not
+/// built yet.
+fn wechat_routes() -> Vec<ApiRoute> {
+    use wxcard_wire::{auth as a, card as c, code as k, member as m};
     vec![
         // Auth (spec/auth.md)
-        ("/cgi-bin/token", get(auth::token)),
-        ("/cgi-bin/stable_token", post(auth::stable_token)),
-        ("/cgi-bin/ticket/getticket", get(auth::get_ticket)),
-        ("/sns/jscode2session", get(auth::jscode2session)),
+        wechat::<a::TokenRequest, _, _>(auth::token),
+        wechat::<a::StableTokenRequest, _, _>(auth::stable_token),
+        wechat::<a::TicketRequest, _, _>(auth::get_ticket),
+        wechat::<a::JsCode2SessionRequest, _, _>(auth::jscode2session),
         // Card templates (spec/cards.md)
-        ("/card/getcolors", get(card::get_colors)),
-        ("/card/create", post(card::create)),
-        ("/card/get", post(card::get)),
-        ("/card/batchget", post(card::batch_get)),
-        ("/card/update", post(card::update)),
-        ("/card/delete", post(card::delete)),
-        ("/card/modifystock", post(card::modify_stock)),
-        ("/card/testwhitelist/set", post(card::set_test_whitelist)),
-        ("/card/qrcode/create", post(card::create_qrcode)),
-        ("/card/landingpage/create", post(card::create_landing_page)),
+        wechat::<c::GetColorsRequest, _, _>(card::get_colors),
+        wechat::<c::CreateCardRequest, _, _>(card::create),
+        wechat::<c::GetCardRequest, _, _>(card::get),
+        wechat::<c::BatchGetRequest, _, _>(card::batch_get),
+        wechat::<c::UpdateCardRequest, _, _>(card::update),
+        wechat::<c::DeleteCardRequest, _, _>(card::delete),
+        wechat::<c::ModifyStockRequest, _, _>(card::modify_stock),
+        wechat::<c::TestWhitelistRequest, _, _>(card::set_test_whitelist),
+        wechat::<c::QrCodeCreateRequest, _, _>(card::create_qrcode),
+        wechat::<c::LandingPageCreateRequest, _, _>(card::create_landing_page),
         // Codes (spec/codes.md)
-        ("/card/code/get", post(code::get)),
-        ("/card/code/consume", post(code::consume)),
-        ("/card/code/decrypt", post(code::decrypt)),
-        ("/card/code/update", post(code::update)),
-        ("/card/code/unavailable", post(code::unavailable)),
-        ("/card/code/deposit", post(code::deposit)),
-        ("/card/code/getdepositcount", post(code::deposit_count)),
-        ("/card/code/checkcode", post(code::check_code)),
-        ("/card/user/getcardlist", post(code::card_list)),
-        ("/card/code/mark", post(code::mark)),
+        wechat::<k::CodeGetRequest, _, _>(code::get),
+        wechat::<k::ConsumeRequest, _, _>(code::consume),
+        wechat::<k::DecryptRequest, _, _>(code::decrypt),
+        wechat::<k::CodeUpdateRequest, _, _>(code::update),
+        wechat::<k::UnavailableRequest, _, _>(code::unavailable),
+        wechat::<k::DepositRequest, _, _>(code::deposit),
+        wechat::<k::GetDepositCountRequest, _, _>(code::deposit_count),
+        wechat::<k::CheckCodeRequest, _, _>(code::check_code),
+        wechat::<k::GetCardListRequest, _, _>(code::card_list),
+        wechat::<k::MarkRequest, _, _>(code::mark),
         // Member cards (spec/membercard.md)
-        (
-            "/card/membercard/activateuserform/set",
-            post(member::set_form),
+        wechat::<m::ActivateUserFormRequest, _, _>(member::set_form),
+        wechat::<m::GetActivateUrlRequest, _, _>(member::activate_url),
+        wechat::<m::ActivateTempInfoRequest, _, _>(member::temp_info),
+        wechat::<m::ActivateRequest, _, _>(member::activate),
+        wechat::<m::MemberInfoRequest, _, _>(member::user_info),
+        wechat::<m::UpdateMemberRequest, _, _>(member::update_user),
+        // Per-code tickets and cells (spec/cards.md §12)
+        wechat::<k::MovieTicketRequest, _, _>(code::movie_ticket),
+        wechat::<k::BoardingPassRequest, _, _>(code::boarding_pass),
+        wechat::<k::MeetingTicketRequest, _, _>(code::meeting_ticket),
+        wechat::<c::PayCellRequest, _, _>(card::set_pay_cell),
+        wechat::<c::SelfConsumeCellRequest, _, _>(card::set_self_consume_cell),
+    ]
+}
+
+/// The admin API (DESIGN §8).
+fn admin_routes() -> Vec<ApiRoute> {
+    use openapi::Doc;
+    use serde_json::Value;
+    use wxcard_wire::admin as w;
+    vec![
+        post_route(
+            "/admin/v1/open-platforms",
+            admin::create_open_platform,
+            Doc::post::<w::CreateOpenPlatformRequest, w::CreateOpenPlatformResponse>(
+                "Creates an open platform account, which binds apps under one UnionID space.",
+            ),
         ),
-        (
-            "/card/membercard/activate/geturl",
-            post(member::activate_url),
+        post_route(
+            "/admin/v1/apps",
+            admin::create_app,
+            Doc::post::<w::CreateAppRequest, w::AppView>(
+                "Creates a Service Account or Mini Program with its AppSecret and keys.",
+            ),
         ),
-        (
-            "/card/membercard/activatetempinfo/get",
-            post(member::temp_info),
+        get_route(
+            "/admin/v1/apps",
+            admin::list_apps,
+            Doc::get::<admin::AppList>("Every app."),
         ),
-        ("/card/membercard/activate", post(member::activate)),
-        ("/card/membercard/userinfo/get", post(member::user_info)),
-        ("/card/membercard/updateuser", post(member::update_user)),
-        ("/card/movieticket/updateuser", post(code::movie_ticket)),
-        ("/card/boardingpass/checkin", post(code::boarding_pass)),
-        ("/card/meetingticket/updateuser", post(code::meeting_ticket)),
-        ("/card/paycell/set", post(card::set_pay_cell)),
-        (
-            "/card/selfconsumecell/set",
-            post(card::set_self_consume_cell),
+        get_route(
+            "/admin/v1/apps/{appid}",
+            admin::get_app,
+            Doc::get::<w::AppView>("One app."),
+        ),
+        ApiRoute::new(
+            MethodFilter::PUT,
+            "/admin/v1/apps/{appid}/push",
+            admin::set_push,
+            Doc::post::<w::SetPushRequest, Value>(
+                "Sets where a Service Account's events are pushed, after the URL answers the handshake.",
+            ),
+        ),
+        post_route(
+            "/admin/v1/users",
+            admin::create_user,
+            Doc::post::<w::CreateUserRequest, w::CreateUserResponse>("Creates a virtual WeChat user."),
+        ),
+        get_route(
+            "/admin/v1/users",
+            admin::list_users,
+            Doc::get::<admin::UserList>("Every user with their openids."),
+        ),
+        get_route(
+            "/admin/v1/users/{user_id}",
+            admin::get_user,
+            Doc::get::<w::UserView>("One user."),
+        ),
+        get_route(
+            "/admin/v1/clock",
+            admin::get_clock,
+            Doc::get::<w::ClockView>("The platform clock and its offset."),
+        ),
+        post_route(
+            "/admin/v1/clock/advance",
+            admin::advance_clock,
+            Doc::post::<w::ClockAdvanceRequest, w::ClockView>(
+                "Moves the clock forward, running what falls due.",
+            ),
+        ),
+        post_route(
+            "/admin/v1/cards/{card_id}/review",
+            admin::review_card,
+            Doc::post::<w::ReviewRequest, w::ReviewResponse>("Approves or rejects a card in review."),
+        ),
+        get_route(
+            "/admin/v1/events",
+            admin::list_events,
+            Doc::get::<w::EventList>("The outbox, newest first.").with_query::<admin::EventQuery>(),
+        ),
+        get_route(
+            "/admin/v1/requests",
+            admin::recent_requests,
+            Doc::get::<Value>("The last WeChat API calls answered, newest first."),
+        ),
+        get_route(
+            "/admin/v1/events/{id}",
+            admin::get_event,
+            Doc::get::<Value>("One event with its XML and every delivery attempt."),
+        ),
+        post_route(
+            "/admin/v1/events/{id}/redeliver",
+            admin::redeliver_event,
+            Doc::get::<Value>("Puts an event back in the queue with fresh attempts."),
         ),
     ]
 }
 
-/// The admin API (DESIGN §8): (method, path, handler).
-fn admin_routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/admin/v1/open-platforms",
-            post(admin::create_open_platform),
-        )
-        .route(
-            "/admin/v1/apps",
-            post(admin::create_app).get(admin::list_apps),
-        )
-        .route("/admin/v1/apps/{appid}", get(admin::get_app))
-        .route("/admin/v1/apps/{appid}/push", put(admin::set_push))
-        .route(
-            "/admin/v1/users",
-            post(admin::create_user).get(admin::list_users),
-        )
-        .route("/admin/v1/users/{user_id}", get(admin::get_user))
-        .route("/admin/v1/clock", get(admin::get_clock))
-        .route("/admin/v1/clock/advance", post(admin::advance_clock))
-        .route("/admin/v1/cards/{card_id}/review", post(admin::review_card))
-        .route("/admin/v1/events", get(admin::list_events))
-        .route("/admin/v1/requests", get(admin::recent_requests))
-        .route("/admin/v1/events/{id}", get(admin::get_event))
-        .route(
-            "/admin/v1/events/{id}/redeliver",
-            post(admin::redeliver_event),
-        )
+/// The simulator API (DESIGN §5, §8).
+fn sim_routes() -> Vec<ApiRoute> {
+    use openapi::Doc;
+    use serde_json::Value;
+    use wxcard_wire::admin as w;
+    vec![
+        post_route(
+            "/sim/v1/login",
+            sim::login,
+            Doc::post::<w::SimLoginRequest, w::SimLoginResponse>(
+                "wx.login: a code that /sns/jscode2session accepts.",
+            ),
+        ),
+        post_route(
+            "/sim/v1/addCard",
+            sim::add_card,
+            Doc::post::<w::SimAddCardRequest, w::SimAddCardResponse>(
+                "wx.addCard as a user, with a diagnosis on failure.",
+            ),
+        ),
+        post_route(
+            "/sim/v1/openCard",
+            sim::open_card,
+            Doc::post::<w::SimOpenCardRequest, Value>("wx.openCard as a user."),
+        ),
+        post_route(
+            "/sim/v1/navigateToMiniProgram",
+            component::navigate,
+            Doc::post::<w::SimNavigateRequest, w::SimNavigateResponse>(
+                "Opens the member card-opening component.",
+            ),
+        ),
+        get_route(
+            "/sim/v1/component/{session}",
+            component::view,
+            Doc::get::<w::ComponentView>("What the card-opening component shows."),
+        ),
+        post_route(
+            "/sim/v1/component/{session}/submit",
+            component::submit,
+            Doc::post::<wxcard_wire::member::UserInfo, w::OnShowOptions>(
+                "Submits the card-opening form.",
+            ),
+        ),
+        post_route(
+            "/sim/v1/component/{session}/cancel",
+            component::cancel,
+            Doc::get::<w::OnShowOptions>("Leaves the card-opening component."),
+        ),
+        post_route(
+            "/sim/v1/tap",
+            component::tap,
+            Doc::post::<w::SimTapRequest, w::SimTapResponse>(
+                "Taps a cell or button on a card, following its jump.",
+            ),
+        ),
+        post_route(
+            "/sim/v1/gifts/{gift_id}/accept",
+            sim::accept_gift,
+            Doc::post::<Value, Value>("A friend accepts a gifted card."),
+        ),
+        get_route(
+            "/sim/v1/users/{user_id}",
+            admin::sim_user,
+            Doc::get::<Value>("A user as the simulator page shows them."),
+        ),
+        get_route(
+            "/sim/v1/users/{user_id}/cards",
+            sim::card_package,
+            Doc::get::<Value>("A user's card package."),
+        ),
+        post_route(
+            "/sim/v1/users/{user_id}/cards/{card_id}/{code}/{action}",
+            sim::card_action,
+            Doc::post::<Value, Value>(
+                "A card-package action: view, delete, gift, self-consume or pay.",
+            ),
+        ),
+    ]
 }
 
-/// The simulator API (DESIGN §5, §8).
-fn sim_routes() -> Router<AppState> {
-    Router::new()
-        .route("/sim/v1/login", post(sim::login))
-        .route("/sim/v1/addCard", post(sim::add_card))
-        .route("/sim/v1/openCard", post(sim::open_card))
-        .route("/sim/v1/navigateToMiniProgram", post(component::navigate))
-        .route("/sim/v1/component/{session}", get(component::view))
-        .route(
-            "/sim/v1/component/{session}/submit",
-            post(component::submit),
-        )
-        .route(
-            "/sim/v1/component/{session}/cancel",
-            post(component::cancel),
-        )
-        .route("/sim/v1/tap", post(component::tap))
-        .route("/sim/v1/gifts/{gift_id}/accept", post(sim::accept_gift))
-        .route("/sim/v1/users/{user_id}", get(admin::sim_user))
-        .route("/sim/v1/users/{user_id}/cards", get(sim::card_package))
-        .route(
-            "/sim/v1/users/{user_id}/cards/{card_id}/{code}/{action}",
-            post(sim::card_action),
-        )
+/// wxcard's own JSON paths outside the APIs above.
+fn own_routes() -> Vec<ApiRoute> {
+    use openapi::Doc;
+    use serde_json::Value;
+    vec![
+        get_route(
+            "/healthz",
+            healthz,
+            Doc::get::<Value>("200 once the server answers.").public(),
+        ),
+        get_route(
+            "/about",
+            index,
+            Doc::get::<Value>("What this server is.").public(),
+        ),
+        get_route(
+            "/openapi.json",
+            openapi_json,
+            Doc::get::<Value>("This description.").public(),
+        ),
+    ]
+}
+
+/// Every operation of the OpenAPI description, in route-table order.
+pub(crate) fn operations() -> Vec<openapi::Operation> {
+    [wechat_routes(), admin_routes(), sim_routes(), own_routes()]
+        .iter()
+        .flatten()
+        .map(ApiRoute::operation)
+        .collect()
+}
+
+/// The OpenAPI description (`GET /openapi.json`; `wxcard openapi` prints the same text).
+#[must_use]
+pub fn openapi_text() -> &'static str {
+    openapi::document_text()
+}
+
+async fn openapi_json() -> Response {
+    respond::bytes_response(StatusCode::OK, openapi::document_text())
+}
+
+fn into_router(routes: Vec<ApiRoute>) -> Router<AppState> {
+    routes.into_iter().fold(Router::new(), |router, route| {
+        router.route(route.path, route.handler)
+    })
 }
 
 /// The whole router.
 pub(crate) fn router(state: AppState) -> Router {
     let mut wechat = Router::new();
-    let built = wechat_routes();
-    for (path, handler) in built {
-        let expected = catalogue::find(path).map_or(Method::Post, |info| info.method);
+    for route in wechat_routes() {
+        let expected = catalogue::find(route.path).map_or(Method::Post, |info| info.method);
         wechat = wechat.route(
-            path,
-            handler.fallback(move |request: Request| wrong_method(request, expected)),
+            route.path,
+            route
+                .handler
+                .fallback(move |request: Request| wrong_method(request, expected)),
         );
     }
     for info in ALL_ENDPOINTS.iter().filter(|info| !is_built(info.path)) {
@@ -209,8 +447,8 @@ pub(crate) fn router(state: AppState) -> Router {
         wechat = wechat.route(info.path, any(error));
     }
 
-    let protected = admin_routes()
-        .merge(sim_routes())
+    let protected = into_router(admin_routes())
+        .merge(into_router(sim_routes()))
         .method_not_allowed_fallback(|request: Request| async move {
             HttpError::MethodNotAllowed {
                 method: request.method().to_string(),
@@ -226,12 +464,11 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .merge(wechat)
         .merge(protected)
-        .route("/healthz", get(healthz))
+        .merge(into_router(own_routes()))
         .route("/cgi-bin/showqrcode", get(pages::show_qrcode))
         .route("/q/{url_id}", get(pages::qrcode_page))
         .route("/landingpage/{page_id}", get(pages::landing_page))
         .route("/", get(simulator_page))
-        .route("/about", get(index))
         .route("/sim/wx.js", get(wx_js))
         .route("/sim/v1/qr", get(pages::code_qr))
         .fallback(|request: Request| async move {
@@ -246,7 +483,7 @@ pub(crate) fn router(state: AppState) -> Router {
 }
 
 fn is_built(path: &str) -> bool {
-    wechat_routes().iter().any(|(built, _)| *built == path)
+    wechat_routes().iter().any(|route| route.path == path)
 }
 
 async fn wrong_method(request: Request, expected: Method) -> HttpError {
@@ -456,6 +693,14 @@ mod tests {
             routes_text(),
             include_str!("../../../../docs/routes.txt"),
             "the route table changed: run `cargo run -- routes > docs/routes.txt` and update docs/compat.md"
+        );
+    }
+
+    #[test]
+    fn the_openapi_description_matches_the_committed_snapshot() {
+        assert!(
+            openapi_text() == include_str!("../../../../docs/openapi.json"),
+            "the OpenAPI description changed: run `cargo run -- openapi > docs/openapi.json`"
         );
     }
 

@@ -1900,20 +1900,26 @@ mod tests {
 
     #[test]
     fn every_mutation_of_a_card_ext_is_answered_without_panicking() {
-        let mut rng = wxcard_wire::fuzz::Rng::new(0x5eed_0102);
         let seeds = [
             json!({"timestamp": TIMESTAMP, "nonce_str": NONCE, "outer_str": "poster01", "signature": "4202dcb271e6eced28f8e2e72b1c5d4f871e2eba"}).to_string(),
             json!({"code": "C1", "openid": USER_OPENID, "timestamp": 1_700_000_000, "nonce_str": NONCE, "fixed_begintimestamp": 1_700_000_000, "signature": "x"}).to_string(),
         ];
-        for round in 0..3000 {
-            let input = wxcard_wire::fuzz::mutate(&mut rng, &seeds[round % seeds.len()]);
-            for (code_mode, bind_openid) in [
-                (CodeMode::System, false),
-                (CodeMode::Custom, true),
-                (CodeMode::Deposit, false),
-            ] {
-                let _ = check_card_ext(&given_a_check(&input, code_mode, bind_openid));
-            }
+        wxcard_wire::fuzz::Campaign {
+            name: "cardExt check",
+            seed: 0x5eed_0102,
+            rounds: 3000,
         }
+        .run(
+            |rng, round| wxcard_wire::fuzz::mutate(rng, &seeds[round % seeds.len()]),
+            |input| {
+                for (code_mode, bind_openid) in [
+                    (CodeMode::System, false),
+                    (CodeMode::Custom, true),
+                    (CodeMode::Deposit, false),
+                ] {
+                    let _ = check_card_ext(&given_a_check(input, code_mode, bind_openid));
+                }
+            },
+        );
     }
 }

@@ -8,4 +8,5 @@ mod code;
 mod errors;
 mod helpers;
 mod member;
+mod openapi;
 mod push;

@@ -2521,18 +2521,26 @@ fn replace_a_node(rng: &mut wxcard_wire::fuzz::Rng, value: &mut Value) {
 
 #[test]
 fn every_mutation_of_a_valid_card_is_answered_without_panicking() {
-    let mut rng = wxcard_wire::fuzz::Rng::new(0x5eed_0103);
-    for round in 0..3000 {
-        let card_type = CardType::ALL[round % CardType::ALL.len()];
-        let valid = create_request(card_type);
-        // Text edits (most fail to parse, the rest reach the validator) ...
-        let text = wxcard_wire::fuzz::mutate(&mut rng, &valid.to_string());
-        if let Ok(request) = serde_json::from_str::<Value>(&text) {
-            let _ = validate_create(&request, NOW);
-        }
-        // ... and type changes anywhere in the tree, which always reach it.
-        let mut request = valid;
-        replace_a_node(&mut rng, &mut request);
-        let _ = validate_create(&request, NOW);
+    wxcard_wire::fuzz::Campaign {
+        name: "card JSON validation",
+        seed: 0x5eed_0103,
+        rounds: 3000,
     }
+    .run(
+        |rng, round| {
+            let valid = create_request(CardType::ALL[round % CardType::ALL.len()]);
+            // Text edits (most fail to parse, the rest reach the validator) ...
+            let text = wxcard_wire::fuzz::mutate(rng, &valid.to_string());
+            // ... and type changes anywhere in the tree, which always reach it.
+            let mut changed = valid;
+            replace_a_node(rng, &mut changed);
+            (text, changed)
+        },
+        |(text, changed)| {
+            if let Ok(request) = serde_json::from_str::<Value>(text) {
+                let _ = validate_create(&request, NOW);
+            }
+            let _ = validate_create(changed, NOW);
+        },
+    );
 }
