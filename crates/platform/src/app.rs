@@ -66,6 +66,7 @@ pub enum BuildError {
 #[derive(Debug)]
 pub struct App {
     listener: TcpListener,
+    load: Arc<http::serve::Load>,
     local_addr: SocketAddr,
     state: AppState,
     handle: AppHandle,
@@ -146,6 +147,7 @@ impl App {
             code_key,
         );
         let cards = CardService::new(Arc::clone(&store), Arc::clone(&clock), ids, review);
+        let load = Arc::new(http::serve::Load::new(config.limits.clone()));
         let state = AppState::new(Services {
             accounts: accounts.clone(),
             auth: auth.clone(),
@@ -159,6 +161,7 @@ impl App {
             store: Arc::clone(&store),
             admin_token: config.admin_token.clone().map(Arc::new),
             recent: http::log::RecentRequests::default(),
+            load: Arc::clone(&load),
         });
         let listener =
             TcpListener::bind(config.listen)
@@ -184,6 +187,7 @@ impl App {
             store,
         };
         Ok(App {
+            load,
             listener,
             local_addr,
             state,
@@ -209,7 +213,7 @@ impl App {
     /// # Errors
     /// When accepting connections fails for good.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let mut shutdown = self.shutdown;
+        let shutdown = self.shutdown;
         let sweeper = tokio::spawn(sweep_due_work(
             self.handle.cards.clone(),
             self.handle.codes.clone(),
@@ -225,12 +229,9 @@ impl App {
             )
         });
         let router = http::router(self.state);
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move {
-                // Also ends when every handle is gone: nobody could stop the server otherwise.
-                let _ = shutdown.wait_for(|stop| *stop).await;
-            })
-            .await?;
+        // Ends when shutdown turns true, or when every handle is gone (nobody could stop the
+        // server otherwise: `wait_for` then fails, which the loop takes as a stop).
+        http::serve::serve(self.listener, router, self.load, shutdown.clone()).await?;
         if let Some(worker) = worker {
             worker.abort();
         }

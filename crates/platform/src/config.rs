@@ -57,6 +57,39 @@ pub struct Config {
     pub review: ReviewConfig,
     /// How events are pushed to merchants' servers.
     pub push: PushSettings,
+    /// Connection and request limits.
+    pub limits: Limits,
+}
+
+/// What one server accepts at once, and how long it waits for a slow client. Each refusal is
+/// answered in WeChat's shape (`errcode`, `errmsg` with a hint naming the limit).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Open connections in all; one more is answered "busy" and closed.
+    pub max_connections: usize,
+    /// Open connections from one client address.
+    pub max_connections_per_client: usize,
+    /// Requests being answered at once in all (`/healthz` is not counted, so a load balancer
+    /// still sees the server under load); one more is answered "busy" at once.
+    pub max_in_flight: usize,
+    /// How long a client may take to send a request's headers (and how long a kept-alive
+    /// connection may sit idle).
+    pub header_timeout_ms: u64,
+    /// How long a client may take to send a request's body.
+    pub body_timeout_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            max_connections_per_client: 512,
+            max_in_flight: 512,
+            header_timeout_ms: 30_000,
+            body_timeout_ms: 30_000,
+        }
+    }
 }
 
 /// How events are pushed to merchants' servers.
@@ -147,6 +180,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             review: ReviewConfig::default(),
             push: PushSettings::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -195,6 +229,11 @@ pub const KEYS: &[&str] = &[
     "push.max_attempts",
     "push.poll_interval_ms",
     "push.concurrency",
+    "limits.max_connections",
+    "limits.max_connections_per_client",
+    "limits.max_in_flight",
+    "limits.header_timeout_ms",
+    "limits.body_timeout_ms",
 ];
 
 /// A configuration problem, said so that the user knows what to change.

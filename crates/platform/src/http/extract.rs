@@ -12,6 +12,7 @@ use wxcard_wire::ErrCode;
 
 use crate::domain::auth::Caller;
 use crate::http::error::HttpError;
+use crate::http::serve::BodyTimeout;
 use crate::http::AppState;
 
 /// A JSON body, read whatever the `Content-Type` says.
@@ -27,17 +28,40 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WxJson<T> {
     type Rejection = HttpError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    return HttpError::BadBody(format!(
-                        "the body is larger than {BODY_LIMIT_BYTES} bytes, the most wxcard reads; WeChat's card API bodies are a few kilobytes"
-                    ));
-                }
-                HttpError::BadBody(format!("the body could not be read: {rejection}"))
-            })?;
+        let WxBody(bytes) = WxBody::from_request(request, state).await?;
         parse_json(&bytes).map(WxJson)
+    }
+}
+
+/// The raw body, read within the size limit and the body timeout ([`BodyTimeout`], set per
+/// request by the accept loop).
+#[derive(Debug)]
+pub(crate) struct WxBody(pub(crate) Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for WxBody {
+    type Rejection = HttpError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let timeout = request.extensions().get::<BodyTimeout>().copied();
+        let read = Bytes::from_request(request, state);
+        let read = match timeout {
+            Some(BodyTimeout(limit)) => tokio::time::timeout(limit, read).await.map_err(|_| {
+                HttpError::BadBody(format!(
+                    "the body did not arrive within {} ms (limits.body_timeout_ms); send it whole, with a Content-Length that matches it",
+                    limit.as_millis()
+                ))
+            })?,
+            None => read.await,
+        };
+        let bytes = read.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                return HttpError::BadBody(format!(
+                    "the body is larger than {BODY_LIMIT_BYTES} bytes, the most wxcard reads; WeChat's card API bodies are a few kilobytes"
+                ));
+            }
+            HttpError::BadBody(format!("the body could not be read: {rejection}"))
+        })?;
+        Ok(WxBody(bytes))
     }
 }
 

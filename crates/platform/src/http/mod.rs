@@ -15,6 +15,7 @@ mod openapi;
 mod pages;
 mod png;
 pub(crate) mod respond;
+pub(crate) mod serve;
 mod sim;
 
 use std::sync::Arc;
@@ -74,6 +75,8 @@ pub(crate) struct Services {
     pub(crate) admin_token: Option<Arc<Secret>>,
     /// The last WeChat API calls, for the simulator page.
     pub(crate) recent: log::RecentRequests,
+    /// Open connections and requests in flight, under the configured limits.
+    pub(crate) load: Arc<serve::Load>,
 }
 
 /// One route: method, path, handler, and what the OpenAPI description says of it. The route
@@ -385,7 +388,7 @@ fn own_routes() -> Vec<ApiRoute> {
         get_route(
             "/healthz",
             healthz,
-            Doc::get::<Value>("200 once the server answers.").public(),
+            Doc::get::<Health>("200 once the server answers, with its load.").public(),
         ),
         get_route(
             "/about",
@@ -493,13 +496,28 @@ async fn wrong_method(request: Request, expected: Method) -> HttpError {
     }
 }
 
-/// `GET /healthz`: 200 once the server answers.
-async fn healthz() -> Response {
-    (
-        [(header::CONTENT_TYPE, respond::JSON_CONTENT_TYPE)],
-        r#"{"status":"ok"}"#,
+/// `GET /healthz`: 200 once the server answers, with its open connections and the requests it
+/// is answering (never refused for load, so a load balancer tells busy from dead).
+async fn healthz(State(app): State<AppState>) -> Response {
+    respond::json_response(
+        StatusCode::OK,
+        &Health {
+            status: "ok",
+            connections: app.load.connections(),
+            in_flight: app.load.in_flight(),
+        },
     )
-        .into_response()
+}
+
+/// The answer of `/healthz`.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+struct Health {
+    /// Always `ok`.
+    status: &'static str,
+    /// Open connections, this one included.
+    connections: usize,
+    /// Requests being answered, not counting health checks.
+    in_flight: usize,
 }
 
 /// `GET /`: what this server is; the simulator page will live here.

@@ -21,7 +21,7 @@ use crate::domain::DomainError;
 use crate::simulator::card_ext::{check_card_ext, CardExtCheck, CardExtFailure, TicketCandidate};
 
 use crate::http::error::{Failure, HttpError};
-use crate::http::extract::WxJson;
+use crate::http::extract::{WxBody, WxJson};
 use crate::http::respond::{json_response, WxOk};
 use crate::http::AppState;
 
@@ -419,7 +419,7 @@ pub(crate) async fn card_package(
 pub(crate) async fn card_action(
     State(app): State<AppState>,
     Path((user_id, card_id, code, action)): Path<(String, String, String, String)>,
-    body: axum::body::Bytes,
+    WxBody(body): WxBody,
 ) -> Result<Response, HttpError> {
     match action.as_str() {
         "view" => {

@@ -7,6 +7,7 @@ mod card;
 mod code;
 mod errors;
 mod helpers;
+mod limits;
 mod member;
 mod openapi;
 mod push;
