@@ -460,3 +460,151 @@ fn wxcard_sim_opens_a_member_card_in_the_component_and_taps_its_entries() {
     assert_eq!(tapped["user_name"], user_name.as_str());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One HTTP/1.1 request with an optional `Authorization`; the JSON answer.
+fn raw_call(
+    base: &str,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: &str,
+) -> serde_json::Value {
+    let host = base.strip_prefix("http://").unwrap();
+    let mut stream = TcpStream::connect(host).unwrap();
+    let auth = auth
+        .map(|value| format!("Authorization: {value}\r\n"))
+        .unwrap_or_default();
+    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let json = response.split_once("\r\n\r\n").unwrap().1;
+    serde_json::from_str(json).unwrap_or_else(|_| panic!("{path} answered {response}"))
+}
+
+#[test]
+fn secrets_tokens_and_keys_never_reach_the_log_even_at_trace_level() {
+    let dir = std::env::temp_dir().join(format!("wxcard-log-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log_path = dir.join("server.log");
+    let admin_token = "ADMIN-TOKEN-7f3a9c";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wxcard"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log",
+            "trace",
+            "--admin-token",
+            admin_token,
+            "--db",
+        ])
+        .arg(dir.join("log.db"))
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let bearer = format!("Bearer {admin_token}");
+
+    let account = raw_call(
+        &base,
+        "POST",
+        "/admin/v1/apps",
+        Some(&bearer),
+        r#"{"kind":"service_account","name":"log"}"#,
+    );
+    let (appid, secret) = (
+        account["appid"].as_str().unwrap(),
+        account["secret"].as_str().unwrap(),
+    );
+    let token = raw_call(
+        &base,
+        "GET",
+        &format!("/cgi-bin/token?grant_type=client_credential&appid={appid}&secret={secret}"),
+        None,
+        "",
+    )["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wrong_secret = "WRONGSECRET0123456789abcdef01234";
+    let refused = raw_call(
+        &base,
+        "GET",
+        &format!("/cgi-bin/token?grant_type=client_credential&appid={appid}&secret={wrong_secret}"),
+        None,
+        "",
+    );
+    let ticket = raw_call(
+        &base,
+        "GET",
+        &format!("/cgi-bin/ticket/getticket?type=wx_card&access_token={token}"),
+        None,
+        "",
+    )["ticket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stale = raw_call(
+        &base,
+        "POST",
+        "/card/get?access_token=STALETOKEN_abcdef0123",
+        None,
+        r#"{"card_id":"p1"}"#,
+    );
+    let wrong_admin = raw_call(
+        &base,
+        "GET",
+        "/admin/v1/apps",
+        Some("Bearer WRONG-ADMIN-4d2e"),
+        "",
+    );
+    let push_key = "abcdefghijklmnopqrstuvwxyz0123456789PUSHKEY";
+    let push = raw_call(
+        &base,
+        "PUT",
+        &format!("/admin/v1/apps/{appid}/push"),
+        Some(&bearer),
+        &format!(
+            r#"{{"url":"http://127.0.0.1:9/wechat","token":"PUSHTOKEN-91b0","encoding_aes_key":"{push_key}","mode":"safe"}}"#
+        ),
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+
+    assert_eq!(refused["errcode"], 40125, "{refused}");
+    assert_eq!(stale["errcode"], 40001, "{stale}");
+    assert_eq!(wrong_admin["errcode"], 40001, "{wrong_admin}");
+    assert_ne!(push["errcode"], 0, "the push URL does not answer: {push}");
+    assert!(log.contains("/cgi-bin/token"), "requests are logged: {log}");
+    for (what, value) in [
+        ("the AppSecret", secret),
+        ("the access_token", token.as_str()),
+        ("a wrong secret", wrong_secret),
+        ("the wx_card ticket", ticket.as_str()),
+        ("a stale token", "STALETOKEN_abcdef0123"),
+        ("the admin token", admin_token),
+        ("a wrong admin token", "WRONG-ADMIN-4d2e"),
+        ("the push Token", "PUSHTOKEN-91b0"),
+        ("the EncodingAESKey", push_key),
+    ] {
+        assert!(!log.contains(value), "{what} is in the log:\n{log}");
+        for answer in [&refused, &stale, &wrong_admin, &push] {
+            assert!(
+                !answer.to_string().contains(value),
+                "{what} is in an answer: {answer}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -443,14 +443,87 @@ fn check_token_shape(token: &str) -> Result<(), AuthError> {
     Ok(())
 }
 
-/// Compares secrets without a timing signal of where they differ.
+/// Compares secrets, tokens and MACs without a timing signal of where they differ (only
+/// whether the lengths do). The one comparison the platform uses for them; wire's signature
+/// checks use the same `subtle` primitive.
 #[must_use]
 pub fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
-    if left.len() != right.len() {
-        return false;
+    bool::from(subtle::ConstantTimeEq::ct_eq(left, right))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::constant_time_eq;
+
+    #[test]
+    fn constant_time_eq_is_equality() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret2"));
+        assert!(!constant_time_eq(b"", b"x"));
+        assert!(constant_time_eq(b"", b""));
     }
-    left.iter()
-        .zip(right)
-        .fold(0_u8, |acc, (a, b)| acc | (a ^ b))
-        == 0
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Security pass: secrets, tokens, signatures and MACs are compared only through
+    /// `constant_time_eq` (here) or wire's `verify_digest*` (both `subtle`), never with `==`,
+    /// which stops at the first differing byte. This reads every crate's sources, so a new
+    /// comparison cannot slip in unnoticed.
+    #[test]
+    fn no_source_compares_a_secret_or_a_signature_with_double_equals() {
+        let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for krate in ["wire", "platform", "sdk", "merchant", "cli"] {
+            rust_files(&crates.join(krate).join("src"), &mut files);
+        }
+        let sensitive = [
+            "signature",
+            "secret",
+            "expose()",
+            "digest",
+            "admin_token",
+            "aes_key",
+            "mac",
+            "password",
+        ];
+        let mut found = Vec::new();
+        let mut definitions = 0;
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            definitions += text.matches(concat!("fn constant_time_eq", "(")).count();
+            for (number, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                let lower = code.to_ascii_lowercase();
+                let compares = code.contains("==") || code.contains("!=");
+                let is_length = code.contains(".len()");
+                if compares && !is_length && sensitive.iter().any(|word| lower.contains(word)) {
+                    found.push(format!(
+                        "{}:{}: {}",
+                        file.display(),
+                        number + 1,
+                        line.trim()
+                    ));
+                }
+            }
+        }
+        assert!(files.len() > 50, "only {} source files found", files.len());
+        assert!(
+            found.is_empty(),
+            "compare these in constant time:\n{}",
+            found.join("\n")
+        );
+        assert_eq!(definitions, 1, "one constant_time_eq, in domain::auth");
+    }
 }

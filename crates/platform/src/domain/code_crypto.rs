@@ -22,6 +22,8 @@ use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
 
+use crate::domain::auth::constant_time_eq;
+
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
 type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
 
@@ -312,20 +314,6 @@ fn check_padding(plaintext: &[u8]) -> (usize, bool) {
         plaintext.len()
     };
     (content_len, in_range & (mismatch == 0))
-}
-
-/// Compares two byte strings without stopping at the first difference.
-fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
-    if left.len() != right.len() {
-        return false;
-    }
-    let difference = left
-        .iter()
-        .zip(right)
-        .fold(0_u8, |difference, (left, right)| {
-            difference | (left ^ right)
-        });
-    std::hint::black_box(difference) == 0
 }
 
 /// Replaces `%2B`, `%2F` and `%3D` (either case) with `+`, `/` and `=`.

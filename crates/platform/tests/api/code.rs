@@ -8,17 +8,17 @@ use wxcard_wire::sign::{card_signature, CardSignInput};
 use crate::helpers::{errcode, spawn_app, TestApp, TestAppCredentials};
 
 /// A Service Account and a Mini Program on one open platform account, a user, and a card.
-struct Shop {
-    service_account: TestAppCredentials,
-    mini_program: TestAppCredentials,
-    token: String,
-    ticket: String,
-    card_id: String,
-    user_id: String,
-    openid: String,
+pub(crate) struct Shop {
+    pub(crate) service_account: TestAppCredentials,
+    pub(crate) mini_program: TestAppCredentials,
+    pub(crate) token: String,
+    pub(crate) ticket: String,
+    pub(crate) card_id: String,
+    pub(crate) user_id: String,
+    pub(crate) openid: String,
 }
 
-fn coupon(quantity: i64, get_limit: i64) -> Value {
+pub(crate) fn coupon(quantity: i64, get_limit: i64) -> Value {
     json!({"card": {"card_type": "GENERAL_COUPON", "general_coupon": {
         "base_info": {
             "logo_url": "http://mmbiz.qpic.cn/mmbiz/logo/0", "code_type": "CODE_TYPE_QRCODE", "brand_name": "示例咖啡",
@@ -31,7 +31,7 @@ fn coupon(quantity: i64, get_limit: i64) -> Value {
 }
 
 impl TestApp {
-    async fn given_a_shop(&self, card: Value) -> Shop {
+    pub(crate) async fn given_a_shop(&self, card: Value) -> Shop {
         let open_platform = self.given_an_open_platform().await;
         let (_, sa) = self.post("/admin/v1/apps", &json!({"kind": "service_account", "name": "shop", "open_platform_id": open_platform})).await;
         let service_account = TestAppCredentials {
@@ -76,7 +76,7 @@ impl TestApp {
             .to_owned()
     }
 
-    async fn add_card(&self, shop: &Shop, user_id: &str, card_ext: &str) -> Value {
+    pub(crate) async fn add_card(&self, shop: &Shop, user_id: &str, card_ext: &str) -> Value {
         let (status, answer) = self.post("/sim/v1/addCard", &json!({"user_id": user_id, "appid": shop.mini_program.appid, "cardList": [{"cardId": shop.card_id, "cardExt": card_ext}]})).await;
         assert_eq!(status, 200, "a JSAPI result is always HTTP 200: {answer}");
         answer
@@ -90,7 +90,7 @@ impl TestApp {
 }
 
 /// A cardExt signed the way a merchant server does, with a nonce unique to `nonce`.
-fn card_ext(shop: &Shop, nonce: &str) -> String {
+pub(crate) fn card_ext(shop: &Shop, nonce: &str) -> String {
     let timestamp = "1900000000";
     let signature = card_signature(&CardSignInput {
         api_ticket: &shop.ticket,

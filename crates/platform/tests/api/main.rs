@@ -11,3 +11,4 @@ mod limits;
 mod member;
 mod openapi;
 mod push;
+mod security;
