@@ -71,12 +71,56 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpErr
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(HttpError::EmptyBody);
     }
+    // JSON is UTF-8 (RFC 8259), and serde_json does not check the strings of fields it skips.
+    if let Err(error) = std::str::from_utf8(bytes) {
+        return Err(HttpError::BadBody(format!(
+            "the body is not UTF-8: the bytes from {} on are not; send JSON encoded as UTF-8",
+            error.valid_up_to()
+        )));
+    }
+    if let Some(at) = nested_too_deep(bytes) {
+        return Err(HttpError::BadBody(format!(
+            "the body nests arrays or objects deeper than {MAX_DEPTH} levels (at byte {at})"
+        )));
+    }
     // The common case is a good body: parse it plainly, and only on failure parse it again
     // tracking the path, so that the hint can name the field ("card.base_info.title").
     match serde_json::from_slice(bytes) {
         Ok(parsed) => Ok(parsed),
         Err(plain) => Err(explain_json_error::<T>(bytes, &plain)),
     }
+}
+
+/// How deep a body may nest, serde_json's own limit; checked over the whole body because
+/// serde_json skips the fields a type does not have without counting their depth.
+const MAX_DEPTH: usize = 128;
+
+/// The offset where the body goes deeper than [`MAX_DEPTH`], if it does.
+fn nested_too_deep(bytes: &[u8]) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0_usize, false, false);
+    for (at, &byte) in bytes.iter().enumerate() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(at);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn explain_json_error<T: DeserializeOwned>(bytes: &[u8], plain: &serde_json::Error) -> HttpError {
@@ -223,6 +267,19 @@ impl FromRequestParts<AppState> for Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_is_counted_outside_strings_only() {
+        // The outer object is the first level, as for serde_json.
+        let deep = format!("{{\"x\": {}{}}}", "[".repeat(127), "]".repeat(127));
+        let deeper = format!("{{\"x\": {}{}}}", "[".repeat(128), "]".repeat(128));
+        let brackets_in_a_string =
+            format!("{{\"x\": \"{}\\\"{}\"}}", "[".repeat(500), "{".repeat(500));
+
+        assert_eq!(nested_too_deep(deep.as_bytes()), None);
+        assert_eq!(nested_too_deep(deeper.as_bytes()), Some(133));
+        assert_eq!(nested_too_deep(brackets_in_a_string.as_bytes()), None);
+    }
 
     #[test]
     fn percent_decoding_handles_escapes_plus_and_broken_escapes() {
