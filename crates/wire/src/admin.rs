@@ -528,3 +528,217 @@ pub struct SimTapResponse {
     /// The page to open, with its query percent-encoded.
     pub url: String,
 }
+
+/// `GET /sim/v1/users/{user_id}`: what a Mini Program page may know of its user (the `wx`
+/// shim's version gates); no openids, no profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct SimUserView {
+    /// The user.
+    pub user_id: String,
+    /// The WeChat client.
+    pub client: ClientInfo,
+    /// The Mini Program base library version.
+    pub base_library: String,
+}
+
+/// `GET /admin/v1/events/{id}`: one event with every delivery attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct EventDetail {
+    /// The outbox id.
+    pub id: i64,
+    /// The Service Account it is pushed to.
+    pub appid: String,
+    /// `user_get_card`, `user_consume_card`, ...
+    pub event: String,
+    /// `pending`, `delivered` or `dead`.
+    pub status: String,
+    /// Delivery attempts so far.
+    pub attempts: i64,
+    /// Unix seconds (platform clock).
+    pub created_at: i64,
+    /// When the next attempt is due, Unix seconds.
+    pub next_attempt_at: i64,
+    /// The event's fields.
+    pub payload: serde_json::Value,
+    /// Every attempt, oldest first.
+    pub deliveries: Vec<DeliveryView>,
+    /// The XML the event is pushed as, before safe-mode encryption.
+    pub xml: Option<String>,
+}
+
+/// One delivery attempt of an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct DeliveryView {
+    /// 1 for the first try.
+    pub attempt: i64,
+    /// Unix seconds (platform clock).
+    pub at: i64,
+    /// Where it was sent.
+    pub url: String,
+    /// The merchant server's HTTP status, when it answered.
+    pub http_status: Option<i64>,
+    /// The start of its answer.
+    pub answer: Option<String>,
+    /// Why the attempt failed, if it did.
+    pub error: Option<String>,
+    /// How long it took.
+    pub duration_ms: i64,
+}
+
+/// `POST /admin/v1/events/{id}/redeliver`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Redelivered {
+    /// The event.
+    pub id: i64,
+    /// `pending` again.
+    pub status: String,
+}
+
+/// `GET /admin/v1/requests`: the last WeChat API calls answered, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct RequestList {
+    /// At most 100.
+    pub requests: Vec<RequestView>,
+}
+
+/// One WeChat API call (never its query string, which carries the token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct RequestView {
+    /// When it was answered, Unix milliseconds (machine clock).
+    pub at_ms: u64,
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The path.
+    pub path: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// The errcode answered (0 for success).
+    pub errcode: i64,
+    /// How long it took, in microseconds.
+    pub micros: u64,
+}
+
+/// `PUT /admin/v1/apps/{appid}/push`: whether the URL answered the handshake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PushSet {
+    /// True when the URL is stored.
+    pub ok: bool,
+    /// What happened, in words.
+    pub detail: String,
+}
+
+/// `GET /sim/v1/users/{user_id}/cards`: the card package.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct CardPackage {
+    /// Every code the user holds.
+    pub cards: Vec<PackagedCardView>,
+}
+
+/// One card in the card package, with what its face shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PackagedCardView {
+    /// The card.
+    pub card_id: String,
+    /// The code (the real one).
+    pub code: String,
+    /// `GENERAL_COUPON`, `MEMBER_CARD`, ...
+    pub card_type: String,
+    /// From `base_info`.
+    pub title: Option<String>,
+    /// From `base_info`.
+    pub brand_name: Option<String>,
+    /// From `base_info` (`Color010`).
+    pub color: Option<String>,
+    /// From `base_info` (`CODE_TYPE_QRCODE`).
+    pub code_type: Option<String>,
+    /// `NORMAL`, `CONSUMED`, `EXPIRE`, ...
+    pub status: String,
+    /// Unix seconds.
+    pub begin_time: i64,
+    /// Unix seconds.
+    pub end_time: i64,
+    /// The user's openid under the card's Service Account.
+    pub openid: String,
+    /// The details a ticket API last set on the code, or null.
+    pub ticket: Option<serde_json::Value>,
+    /// From `base_info`.
+    pub logo_url: Option<String>,
+    /// For member cards.
+    pub member: Option<PackagedMember>,
+}
+
+/// What a member card's face shows of its member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PackagedMember {
+    /// Activated.
+    pub has_active: bool,
+    /// The membership number.
+    pub membership_number: String,
+    /// Points.
+    pub bonus: i64,
+    /// Balance, in fen.
+    pub balance: i64,
+}
+
+/// `POST /sim/v1/users/{user_id}/cards/{card_id}/{code}/gift`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct GiftStarted {
+    /// The gift, for `/sim/v1/gifts/{gift_id}/accept`.
+    pub gift_id: String,
+}
+
+/// `POST /sim/v1/gifts/{gift_id}/accept`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AcceptGiftRequest {
+    /// The friend who accepts.
+    pub user_id: String,
+}
+
+/// The card a friend received: a new code of the same card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct GiftAccepted {
+    /// The card.
+    pub card_id: String,
+    /// The receiver's code.
+    pub code: String,
+}
+
+/// A counter action's body (`…/self-consume` or `…/pay`); what each needs is in docs/compat.md.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct CounterRequest {
+    /// Self-consume: the code the cell asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_code: Option<String>,
+    /// Self-consume: the amount the cell asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark_amount: Option<String>,
+    /// Pay: the amount paid, in fen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<i64>,
+    /// Pay: the amount before discount, in fen (`fee` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_fee: Option<i64>,
+}
+
+/// A simulated JSAPI call that succeeded with nothing more to say (`openCard:ok`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct JsapiOk {
+    /// `openCard:ok`.
+    #[serde(rename = "errMsg")]
+    pub err_msg: String,
+}

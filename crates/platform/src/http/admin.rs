@@ -14,7 +14,9 @@ use wxcard_wire::admin::{EventList, EventView, ReviewRequest, ReviewResponse};
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use wxcard_wire::admin::SetPushRequest;
+use wxcard_wire::admin::{
+    DeliveryView, EventDetail, PushSet, Redelivered, RequestList, SetPushRequest, SimUserView,
+};
 
 use crate::domain::accounts::{NewUser, UserDetails};
 use crate::domain::events::EventFilter;
@@ -122,13 +124,16 @@ pub(crate) async fn get_user(
 pub(crate) async fn sim_user(
     State(app): State<AppState>,
     Path(user_id): Path<String>,
-) -> Result<WxOk<serde_json::Value>, HttpError> {
+) -> Result<WxOk<SimUserView>, HttpError> {
     let user = app.accounts.user(user_id).await?.user;
-    Ok(WxOk(serde_json::json!({
-        "user_id": user.user_id,
-        "client": {"os": user.client_os, "version": user.client_version},
-        "base_library": user.base_library,
-    })))
+    Ok(WxOk(SimUserView {
+        user_id: user.user_id,
+        client: ClientInfo {
+            os: user.client_os,
+            version: user.client_version,
+        },
+        base_library: user.base_library,
+    }))
 }
 
 /// `GET /admin/v1/clock`: the platform's now.
@@ -380,7 +385,14 @@ pub(crate) async fn set_push(
         mode: request.mode,
     };
     app.accounts.set_push(appid, push).await?;
-    Ok(WxOk(serde_json::json!({ "ok": true, "detail": format!("{} answered the handshake; events now go there in {mode} mode", request.url) })).into_response())
+    Ok(WxOk(PushSet {
+        ok: true,
+        detail: format!(
+            "{} answered the handshake; events now go there in {mode} mode",
+            request.url
+        ),
+    })
+    .into_response())
 }
 
 /// WeChat's URL check: GET with signature, timestamp, nonce and echostr; the answer must be
@@ -431,7 +443,7 @@ async fn handshake(app: &AppState, url: &str, token: &str) -> Result<(), String>
 pub(crate) async fn get_event(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, HttpError> {
+) -> Result<WxOk<EventDetail>, HttpError> {
     let id = id.parse::<i64>().map_err(|_| DomainError::Invalid {
         field: "id",
         reason: format!("{id:?} is not an event id"),
@@ -452,33 +464,53 @@ pub(crate) async fn get_event(
         )),
         _ => None,
     };
-    let attempts: Vec<serde_json::Value> = attempts
+    let deliveries = attempts
         .into_iter()
-        .map(|attempt| serde_json::json!({"attempt": attempt.attempt, "at": attempt.at, "url": attempt.url, "http_status": attempt.http_status, "answer": attempt.answer, "error": attempt.error, "duration_ms": attempt.duration_ms}))
+        .map(|attempt| DeliveryView {
+            attempt: attempt.attempt,
+            at: attempt.at,
+            url: attempt.url,
+            http_status: attempt.http_status,
+            answer: attempt.answer,
+            error: attempt.error,
+            duration_ms: attempt.duration_ms,
+        })
         .collect();
-    Ok(WxOk(serde_json::json!({
-        "id": event.id, "appid": event.appid, "event": event.event, "status": event.status, "attempts": event.attempts,
-        "created_at": event.created_at, "next_attempt_at": event.next_attempt_at, "payload": event.payload, "deliveries": attempts, "xml": xml,
+    Ok(WxOk(EventDetail {
+        id: event.id,
+        appid: event.appid,
+        event: event.event,
+        status: event.status,
+        attempts: event.attempts,
+        created_at: event.created_at,
+        next_attempt_at: event.next_attempt_at,
+        payload: event.payload,
+        deliveries,
+        xml,
     }))
-    .into_response())
 }
 
 /// `GET /admin/v1/requests`: the last WeChat API calls this server answered (method, path,
 /// status, errcode, duration; never the query string), newest first.
-pub(crate) async fn recent_requests(State(app): State<AppState>) -> Response {
-    WxOk(serde_json::json!({ "requests": app.recent.newest(100) })).into_response()
+pub(crate) async fn recent_requests(State(app): State<AppState>) -> WxOk<RequestList> {
+    WxOk(RequestList {
+        requests: app.recent.newest(100),
+    })
 }
 
 /// `POST /admin/v1/events/{id}/redeliver`: back in the queue, with fresh attempts.
 pub(crate) async fn redeliver_event(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, HttpError> {
+) -> Result<WxOk<Redelivered>, HttpError> {
     let id = id.parse::<i64>().map_err(|_| DomainError::Invalid {
         field: "id",
         reason: format!("{id:?} is not an event id"),
     })?;
     app.events.redeliver(id, app.clock.now()).await?;
     app.deliverer.notify();
-    Ok(WxOk(serde_json::json!({ "id": id, "status": "pending" })).into_response())
+    Ok(WxOk(Redelivered {
+        id,
+        status: "pending".into(),
+    }))
 }

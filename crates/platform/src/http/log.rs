@@ -9,6 +9,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Level;
+use wxcard_wire::admin::RequestView;
 
 use crate::http::error::Failure;
 
@@ -18,10 +19,10 @@ const RECENT_CAPACITY: usize = 200;
 /// The last WeChat API calls (method, path, status, errcode, time; never the query string),
 /// newest last, for the simulator page's "API calls received" panel.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct RecentRequests(Arc<Mutex<VecDeque<serde_json::Value>>>);
+pub(crate) struct RecentRequests(Arc<Mutex<VecDeque<RequestView>>>);
 
 impl RecentRequests {
-    fn push(&self, entry: serde_json::Value) {
+    fn push(&self, entry: RequestView) {
         let mut recent = self
             .0
             .lock()
@@ -33,7 +34,7 @@ impl RecentRequests {
     }
 
     /// Up to `limit` calls, newest first.
-    pub(crate) fn newest(&self, limit: usize) -> Vec<serde_json::Value> {
+    pub(crate) fn newest(&self, limit: usize) -> Vec<RequestView> {
         let recent = self
             .0
             .lock()
@@ -73,14 +74,14 @@ pub(crate) async fn log_requests(
         let at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_millis());
-        recent.push(serde_json::json!({
-            "at_ms": u64::try_from(at).unwrap_or(u64::MAX),
-            "method": method.as_str(),
-            "path": path,
-            "status": status,
-            "errcode": errcode,
-            "micros": u64::try_from(micros).unwrap_or(u64::MAX),
-        }));
+        recent.push(RequestView {
+            at_ms: u64::try_from(at).unwrap_or(u64::MAX),
+            method: method.as_str().to_owned(),
+            path: path.clone(),
+            status,
+            errcode: errcode.into(),
+            micros: u64::try_from(micros).unwrap_or(u64::MAX),
+        });
     }
     if !logging {
         return response;

@@ -209,7 +209,6 @@ fn wechat_routes() -> Vec<ApiRoute> {
 /// The admin API (DESIGN §8).
 fn admin_routes() -> Vec<ApiRoute> {
     use openapi::Doc;
-    use serde_json::Value;
     use wxcard_wire::admin as w;
     vec![
         post_route(
@@ -240,7 +239,7 @@ fn admin_routes() -> Vec<ApiRoute> {
             MethodFilter::PUT,
             "/admin/v1/apps/{appid}/push",
             admin::set_push,
-            Doc::post::<w::SetPushRequest, Value>(
+            Doc::post::<w::SetPushRequest, w::PushSet>(
                 "Sets where a Service Account's events are pushed, after the URL answers the handshake.",
             ),
         ),
@@ -284,17 +283,17 @@ fn admin_routes() -> Vec<ApiRoute> {
         get_route(
             "/admin/v1/requests",
             admin::recent_requests,
-            Doc::get::<Value>("The last WeChat API calls answered, newest first."),
+            Doc::get::<w::RequestList>("The last WeChat API calls answered, newest first."),
         ),
         get_route(
             "/admin/v1/events/{id}",
             admin::get_event,
-            Doc::get::<Value>("One event with its XML and every delivery attempt."),
+            Doc::get::<w::EventDetail>("One event with its XML and every delivery attempt."),
         ),
         post_route(
             "/admin/v1/events/{id}/redeliver",
             admin::redeliver_event,
-            Doc::get::<Value>("Puts an event back in the queue with fresh attempts."),
+            Doc::get::<w::Redelivered>("Puts an event back in the queue with fresh attempts."),
         ),
     ]
 }
@@ -302,7 +301,6 @@ fn admin_routes() -> Vec<ApiRoute> {
 /// The simulator API (DESIGN §5, §8).
 fn sim_routes() -> Vec<ApiRoute> {
     use openapi::Doc;
-    use serde_json::Value;
     use wxcard_wire::admin as w;
     vec![
         post_route(
@@ -322,7 +320,7 @@ fn sim_routes() -> Vec<ApiRoute> {
         post_route(
             "/sim/v1/openCard",
             sim::open_card,
-            Doc::post::<w::SimOpenCardRequest, Value>("wx.openCard as a user."),
+            Doc::post::<w::SimOpenCardRequest, w::JsapiOk>("wx.openCard as a user."),
         ),
         post_route(
             "/sim/v1/navigateToMiniProgram",
@@ -358,23 +356,23 @@ fn sim_routes() -> Vec<ApiRoute> {
         post_route(
             "/sim/v1/gifts/{gift_id}/accept",
             sim::accept_gift,
-            Doc::post::<Value, Value>("A friend accepts a gifted card."),
+            Doc::post::<w::AcceptGiftRequest, w::GiftAccepted>("A friend accepts a gifted card."),
         ),
         get_route(
             "/sim/v1/users/{user_id}",
             admin::sim_user,
-            Doc::get::<Value>("A user as the simulator page shows them."),
+            Doc::get::<w::SimUserView>("A user as the simulator page shows them."),
         ),
         get_route(
             "/sim/v1/users/{user_id}/cards",
             sim::card_package,
-            Doc::get::<Value>("A user's card package."),
+            Doc::get::<w::CardPackage>("A user's card package."),
         ),
         post_route(
             "/sim/v1/users/{user_id}/cards/{card_id}/{code}/{action}",
             sim::card_action,
-            Doc::post::<Value, Value>(
-                "A card-package action: view, delete, gift, self-consume or pay.",
+            Doc::post::<w::CounterRequest, w::GiftStarted>(
+                "A card-package action: view, delete, gift (answers the gift_id), self-consume or pay (with the body); the others answer errcode 0 alone.",
             ),
         ),
     ]

@@ -8,8 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use wxcard_wire::admin::{
-    AddCardItem, AddedCard, SimAddCardRequest, SimAddCardResponse, SimLoginRequest,
-    SimLoginResponse, SimOpenCardRequest,
+    AcceptGiftRequest, AddCardItem, AddedCard, CardPackage, CounterRequest, GiftAccepted,
+    GiftStarted, JsapiOk, PackagedCardView, PackagedMember, SimAddCardRequest, SimAddCardResponse,
+    SimLoginRequest, SimLoginResponse, SimOpenCardRequest,
 };
 
 use crate::domain::accounts::UserDetails;
@@ -21,7 +22,7 @@ use crate::domain::DomainError;
 use crate::simulator::card_ext::{check_card_ext, CardExtCheck, CardExtFailure, TicketCandidate};
 
 use crate::http::error::{Failure, HttpError};
-use crate::http::extract::{WxBody, WxJson};
+use crate::http::extract::{parse_json, WxBody, WxJson};
 use crate::http::respond::{json_response, WxOk};
 use crate::http::AppState;
 
@@ -370,7 +371,9 @@ pub(crate) async fn open_card(
     }
     json_response(
         StatusCode::OK,
-        &serde_json::json!({ "errMsg": "openCard:ok" }),
+        &JsapiOk {
+            err_msg: "openCard:ok".into(),
+        },
     )
 }
 
@@ -378,7 +381,7 @@ pub(crate) async fn open_card(
 pub(crate) async fn card_package(
     State(app): State<AppState>,
     Path(user_id): Path<String>,
-) -> Result<Response, HttpError> {
+) -> Result<WxOk<CardPackage>, HttpError> {
     let package = app.codes.card_package(&user_id).await?;
     let mut cards = Vec::with_capacity(package.len());
     for PackagedCard {
@@ -389,29 +392,29 @@ pub(crate) async fn card_package(
         member,
     } in package
     {
-        cards.push(serde_json::json!({
-                "card_id": user_card.card_id,
-                "code": user_card.code,
-                "card_type": card.card_type,
-                "title": card.base_info_text("title"),
-                "brand_name": card.base_info_text("brand_name"),
-                "color": card.base_info_text("color"),
-                "code_type": card.base_info_text("code_type"),
-                "status": status.as_str(),
-                "begin_time": user_card.begin_time,
-                "end_time": user_card.end_time,
-                "openid": user_card.openid,
-                "ticket": ticket,
-                "logo_url": card.base_info_text("logo_url"),
-                "member": member.map(|member| serde_json::json!({
-                    "has_active": member.has_active,
-                    "membership_number": member.membership_number,
-                    "bonus": member.bonus,
-                    "balance": member.balance,
-                })),
-        }));
+        cards.push(PackagedCardView {
+            title: card.base_info_text("title"),
+            brand_name: card.base_info_text("brand_name"),
+            color: card.base_info_text("color"),
+            code_type: card.base_info_text("code_type"),
+            logo_url: card.base_info_text("logo_url"),
+            card_id: user_card.card_id,
+            code: user_card.code,
+            card_type: card.card_type,
+            status: status.as_str().to_owned(),
+            begin_time: user_card.begin_time,
+            end_time: user_card.end_time,
+            openid: user_card.openid,
+            ticket,
+            member: member.map(|member| PackagedMember {
+                has_active: member.has_active,
+                membership_number: member.membership_number,
+                bonus: member.bonus,
+                balance: member.balance,
+            }),
+        });
     }
-    Ok(WxOk(serde_json::json!({ "cards": cards })).into_response())
+    Ok(WxOk(CardPackage { cards }))
 }
 
 /// `POST /sim/v1/users/{user_id}/cards/{card_id}/{code}/view|delete`: the user opens or
@@ -427,7 +430,7 @@ pub(crate) async fn card_action(
         }
         "gift" => {
             let gift_id = app.codes.gift(&user_id, &card_id, &code).await?;
-            return Ok(WxOk(serde_json::json!({ "gift_id": gift_id })).into_response());
+            return Ok(WxOk(GiftStarted { gift_id }).into_response());
         }
         "delete" => {
             app.codes
@@ -435,18 +438,16 @@ pub(crate) async fn card_action(
                 .await?;
         }
         "self-consume" | "pay" => {
-            let body: serde_json::Value = if body.is_empty() {
-                serde_json::json!({})
+            let body: CounterRequest = if body.iter().all(u8::is_ascii_whitespace) {
+                CounterRequest::default()
             } else {
-                serde_json::from_slice(&body)
-                    .map_err(|error| HttpError::BadBody(format!("the body is not JSON: {error}")))?
+                parse_json(&body)?
             };
-            let text = |name: &str| body.get(name).and_then(serde_json::Value::as_str).map(str::to_owned);
             let action = if action == "pay" {
-                let fee = body.get("fee").and_then(serde_json::Value::as_i64).ok_or_else(|| {
+                let fee = body.fee.ok_or_else(|| {
                     HttpError::MissingField("fee (the amount paid, in fen) is missing".into())
                 })?;
-                let original_fee = body.get("original_fee").and_then(serde_json::Value::as_i64).unwrap_or(fee);
+                let original_fee = body.original_fee.unwrap_or(fee);
                 if fee < 0 || original_fee < fee {
                     return Err(HttpError::BadBody(format!(
                         "fee {fee} and original_fee {original_fee} must satisfy 0 <= fee <= original_fee (fen)"
@@ -455,8 +456,8 @@ pub(crate) async fn card_action(
                 CounterAction::Pay { fee, original_fee }
             } else {
                 CounterAction::SelfConsume {
-                    verify_code: text("verify_code"),
-                    remark_amount: text("remark_amount"),
+                    verify_code: body.verify_code,
+                    remark_amount: body.remark_amount,
                 }
             };
             app.codes.at_counter(&user_id, &card_id, &code, action).await?;
@@ -474,15 +475,11 @@ pub(crate) async fn card_action(
 pub(crate) async fn accept_gift(
     State(app): State<AppState>,
     Path(gift_id): Path<String>,
-    WxJson(request): WxJson<serde_json::Value>,
-) -> Result<Response, HttpError> {
-    let user_id = request
-        .get("user_id")
-        .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| HttpError::MissingField("user_id is missing".into()))?;
-    let received = app.codes.accept_gift(&gift_id, user_id).await?;
-    Ok(
-        WxOk(serde_json::json!({ "card_id": received.card_id, "code": received.code }))
-            .into_response(),
-    )
+    WxJson(request): WxJson<AcceptGiftRequest>,
+) -> Result<WxOk<GiftAccepted>, HttpError> {
+    let received = app.codes.accept_gift(&gift_id, &request.user_id).await?;
+    Ok(WxOk(GiftAccepted {
+        card_id: received.card_id,
+        code: received.code,
+    }))
 }
