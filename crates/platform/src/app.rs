@@ -30,9 +30,6 @@ pub enum BuildError {
     /// A PostgreSQL URL was given to a build without the `postgres` feature.
     #[error("this wxcard was built without PostgreSQL support; rebuild with `cargo build --release --features postgres`, or drop --database-url to use SQLite")]
     PostgresNotCompiled,
-    /// The PostgreSQL engine is not written yet.
-    #[error("the PostgreSQL engine is not built yet; use SQLite (--db PATH) for now")]
-    PostgresNotBuilt,
     /// The database URL names no engine wxcard knows.
     #[error("--database-url must start with postgres:// or postgresql://")]
     UnknownDatabaseUrl,
@@ -300,17 +297,35 @@ impl AppHandle {
     }
 }
 
+#[cfg(feature = "postgres")]
+fn open_postgres(config: &Config, url: &str) -> Result<Arc<dyn Store>, BuildError> {
+    let options = crate::store::postgres::PostgresOptions {
+        url: url.to_owned(),
+        readers: config.store.readers,
+        max_batch: config.store.max_batch,
+    };
+    let store = crate::store::postgres::PostgresStore::open(&options).map_err(|source| {
+        BuildError::Store {
+            // The URL may carry a password: name the database by its engine only.
+            path: "the PostgreSQL database of --database-url".into(),
+            source,
+        }
+    })?;
+    Ok(store)
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(_config: &Config, _url: &str) -> Result<Arc<dyn Store>, BuildError> {
+    Err(BuildError::PostgresNotCompiled)
+}
+
 fn open_store(config: &Config) -> Result<Arc<dyn Store>, BuildError> {
     if let Some(url) = &config.database_url {
         let url = url.expose();
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(BuildError::UnknownDatabaseUrl);
         }
-        return if cfg!(feature = "postgres") {
-            Err(BuildError::PostgresNotBuilt)
-        } else {
-            Err(BuildError::PostgresNotCompiled)
-        };
+        return open_postgres(config, url);
     }
     let options = SqliteOptions {
         path: config.db.clone(),

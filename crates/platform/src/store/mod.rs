@@ -4,6 +4,9 @@
 //! database transaction on a storage thread and answers after the commit. Business rules stay in
 //! `domain`; SQL stays here. A closure's error rolls back everything it wrote, and nothing else.
 
+mod closed;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sqlite;
 #[cfg(test)]
 mod tests;

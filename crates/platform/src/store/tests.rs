@@ -54,6 +54,27 @@ enum TestError {
     Store(#[from] StoreError),
 }
 
+/// The PostgreSQL engine on a schema of its own (`WXCARD_TEST_DATABASE_URL`, set by `.ci/run`).
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_conforms() {
+    let url = std::env::var("WXCARD_TEST_DATABASE_URL")
+        .expect("a build with the postgres feature needs WXCARD_TEST_DATABASE_URL");
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let store =
+        crate::store::postgres::PostgresStore::open(&crate::store::postgres::PostgresOptions {
+            url: format!("{url}{separator}options=-csearch_path%3Dconformance_{started}"),
+            readers: 2,
+            max_batch: 64,
+        })
+        .unwrap();
+    conformance(store).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_conforms() {
     let dir = TempDir::new("conformance");

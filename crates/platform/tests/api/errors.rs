@@ -215,21 +215,23 @@ async fn the_server_refuses_to_listen_beyond_loopback_without_an_admin_token() {
 }
 
 #[tokio::test]
-async fn a_postgres_url_without_the_feature_says_how_to_build_with_it() {
+async fn a_postgres_url_says_how_to_build_with_it_or_why_it_cannot_be_reached() {
     let db = TestDb::create();
     let mut config = test_config(&db);
+    // Nothing listens on port 1; the password must not reach the error.
     config.database_url = Some(wxcard_platform::config::Secret::new(
-        "postgres://localhost/wxcard",
+        "postgres://wxcard:pa55word@127.0.0.1:1/wxcard",
     ));
 
     let error = App::build(config).await.unwrap_err();
 
-    // FIXME(postgres engine): a build with the feature answers PostgresNotBuilt until it exists.
     if cfg!(feature = "postgres") {
-        assert!(matches!(error, BuildError::PostgresNotBuilt), "{error}");
+        assert!(matches!(error, BuildError::Store { .. }), "{error}");
+        assert!(error.to_string().contains("PostgreSQL"), "{error}");
     } else {
         assert!(error.to_string().contains("--features postgres"), "{error}");
     }
+    assert!(!error.to_string().contains("pa55word"), "{error}");
 }
 
 #[tokio::test]

@@ -58,6 +58,31 @@ pub(crate) fn test_config(db: &TestDb) -> Config {
     };
     // Tests need no power-loss durability; `normal` keeps them fast.
     config.store.synchronous = "normal".into();
+    // With WXCARD_TEST_DATABASE_URL (a build with `--features postgres`), each test gets a
+    // schema of its own on that PostgreSQL database, created by the server.
+    if cfg!(feature = "postgres") {
+        let url = std::env::var("WXCARD_TEST_DATABASE_URL").expect(
+            "a build with the postgres feature runs the suite on PostgreSQL: set WXCARD_TEST_DATABASE_URL",
+        );
+        let schema = db
+            .dir
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or("wxcard-test")
+            .replace('-', "_");
+        // The process id repeats across runs; the start time makes the schema new.
+        static STARTED: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+        let started = STARTED.get_or_init(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_micros())
+        });
+        let schema = format!("{schema}_{started}");
+        let separator = if url.contains('?') { '&' } else { '?' };
+        config.database_url = Some(wxcard_platform::config::Secret::new(format!(
+            "{url}{separator}options=-csearch_path%3D{schema}"
+        )));
+    }
     config
 }
 

@@ -1,0 +1,1512 @@
+//! The PostgreSQL engine (cargo feature `postgres`): several wxcard instances on one database.
+//!
+//! Writes work as in the SQLite engine: each instance has one writer connection whose thread
+//! takes whatever jobs are queued, runs each in its own savepoint inside one transaction and
+//! commits once (group commit), answering each caller after the commit. Every such transaction
+//! first takes one transaction-scoped advisory lock, so the writers of all instances on the
+//! database take turns: the domain's rules (stock, get_limit, a code consumed once) hold across
+//! instances exactly as they do inside one. Reads run on reader threads, each with its own
+//! connection, in a `REPEATABLE READ READ ONLY` transaction (one snapshot per job). The outbox is
+//! leased with `FOR UPDATE SKIP LOCKED`.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
+
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row, Statement};
+
+use super::{CodeExtra, Document, Engine, Job, Store, StoreError, StoreResult, Tx};
+use crate::domain::events::EventFilter;
+use crate::domain::model::{
+    AccessToken, App, AppKind, Card, CardStatus, DeliveryAttempt, DueEvent, Gift, LandingPage,
+    LoginCode, OpenPlatform, OutboxEvent, PushConfig, QrCode, Ticket, TicketType, TokenKind, User,
+    UserCard, UserCardStatus,
+};
+
+/// Migrations in order, named as those of `migrations/sqlite/`.
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_accounts",
+        include_str!("../../migrations/postgres/0001_accounts.sql"),
+    ),
+    (
+        "0002_cards",
+        include_str!("../../migrations/postgres/0002_cards.sql"),
+    ),
+    (
+        "0003_codes",
+        include_str!("../../migrations/postgres/0003_codes.sql"),
+    ),
+    (
+        "0004_push",
+        include_str!("../../migrations/postgres/0004_push.sql"),
+    ),
+    (
+        "0005_gifts",
+        include_str!("../../migrations/postgres/0005_gifts.sql"),
+    ),
+    (
+        "0006_code_extras",
+        include_str!("../../migrations/postgres/0006_code_extras.sql"),
+    ),
+    (
+        "0007_members",
+        include_str!("../../migrations/postgres/0007_members.sql"),
+    ),
+];
+
+/// The advisory lock every write transaction takes (any fixed number; "wxcard" on a phone pad).
+const WRITER_LOCK: i64 = 9_922_273;
+/// The advisory lock held while migrating, so that instances starting together migrate once.
+const MIGRATION_LOCK: i64 = 9_922_274;
+
+/// Settings of the PostgreSQL engine.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// `postgres://user@host/db`; `?options=-csearch_path%3Dname` selects a schema.
+    pub url: String,
+    /// Reader connections (and threads).
+    pub readers: usize,
+    /// The most jobs one group commit takes.
+    pub max_batch: usize,
+}
+
+/// A PostgreSQL database behind the [`Store`] trait.
+pub struct PostgresStore {
+    writer: Mutex<mpsc::Sender<Job>>,
+    readers: Mutex<mpsc::Sender<Job>>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+/// One connection and the statements prepared on it.
+struct Connection {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl Connection {
+    fn open(url: &str) -> StoreResult<Self> {
+        let client = Client::connect(url, NoTls).map_err(backend)?;
+        Ok(Self {
+            client,
+            statements: HashMap::new(),
+        })
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+impl PostgresStore {
+    /// Connects, applies pending migrations and starts the storage threads.
+    ///
+    /// # Errors
+    /// When the database cannot be reached or a migration fails.
+    pub fn open(options: &PostgresOptions) -> StoreResult<Arc<Self>> {
+        // The blocking client runs its own small runtime, which cannot start on a thread that
+        // drives tokio: each storage thread connects for itself and reports how it went.
+        let (write_sender, write_receiver) = mpsc::channel::<Job>();
+        let max_batch = options.max_batch.max(1);
+        let url = options.url.clone();
+        spawn_connected("wxcard-pg-writer".into(), move |ready| {
+            let opened = Connection::open(&url).and_then(|mut writer| {
+                create_schema(&mut writer.client)?;
+                migrate(&mut writer.client)?;
+                Ok(writer)
+            });
+            match opened {
+                Ok(mut writer) => {
+                    let _ = ready.send(Ok(()));
+                    run_writer(&mut writer, &write_receiver, max_batch);
+                }
+                Err(error) => {
+                    let _ = ready.send(Err(error));
+                }
+            }
+        })?;
+
+        let (read_sender, read_receiver) = mpsc::channel::<Job>();
+        let read_receiver = Arc::new(Mutex::new(read_receiver));
+        for index in 0..options.readers.max(1) {
+            let queue = Arc::clone(&read_receiver);
+            let url = options.url.clone();
+            spawn_connected(
+                format!("wxcard-pg-reader-{index}"),
+                move |ready| match Connection::open(&url) {
+                    Ok(mut connection) => {
+                        let _ = ready.send(Ok(()));
+                        run_reader(&mut connection, &queue);
+                    }
+                    Err(error) => {
+                        let _ = ready.send(Err(error));
+                    }
+                },
+            )?;
+        }
+        Ok(Arc::new(Self {
+            writer: Mutex::new(write_sender),
+            readers: Mutex::new(read_sender),
+        }))
+    }
+}
+
+impl Store for PostgresStore {
+    fn submit_write(&self, job: Job) {
+        submit(&self.writer, job);
+    }
+
+    fn submit_read(&self, job: Job) {
+        submit(&self.readers, job);
+    }
+
+    fn engine(&self) -> Engine {
+        Engine::Postgres
+    }
+}
+
+/// Starts a storage thread and waits until it says whether it connected.
+fn spawn_connected(
+    name: String,
+    body: impl FnOnce(mpsc::Sender<StoreResult<()>>) + Send + 'static,
+) -> StoreResult<()> {
+    let (ready, connected) = mpsc::channel();
+    thread::Builder::new()
+        .name(name)
+        .spawn(move || body(ready))
+        .map_err(backend)?;
+    connected.recv().unwrap_or(Err(StoreError::Closed))
+}
+
+fn submit(queue: &Mutex<mpsc::Sender<Job>>, job: Job) {
+    let sender = queue
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    if let Err(mpsc::SendError(job)) = sender.send(job) {
+        let outcome = job(&mut super::closed::ClosedTx);
+        (outcome.complete)(Err(StoreError::Closed));
+    }
+}
+
+/// Creates the first schema of the search path when it does not exist yet (a URL with
+/// `options=-csearch_path%3Dname` gets its own schema, as `--db` gets its own file).
+fn create_schema(client: &mut Client) -> StoreResult<()> {
+    let row = client
+        .query_one(
+            "SELECT current_schema() IS NULL, split_part(current_setting('search_path'), ',', 1)",
+            &[],
+        )
+        .map_err(backend)?;
+    let (missing, first): (bool, String) = (row.get(0), row.get(1));
+    let name = first.trim().trim_matches('"');
+    if missing && !name.is_empty() && !name.starts_with('$') {
+        client
+            .batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS \"{}\"",
+                name.replace('"', "\"\"")
+            ))
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn migrate(client: &mut Client) -> StoreResult<()> {
+    client
+        .batch_execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        .map_err(backend)?;
+    for (name, sql) in MIGRATIONS {
+        let mut tx = client.transaction().map_err(backend)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .map_err(backend)?;
+        let applied = tx
+            .query_opt("SELECT name FROM _migrations WHERE name = $1", &[name])
+            .map_err(backend)?;
+        if applied.is_none() {
+            tx.batch_execute(sql).map_err(backend)?;
+            tx.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES ($1, extract(epoch FROM now())::BIGINT)",
+                &[name],
+            )
+            .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn run_writer(connection: &mut Connection, queue: &mpsc::Receiver<Job>, max_batch: usize) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < max_batch {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(connection, batch);
+    }
+}
+
+/// Runs queued jobs in one transaction, one savepoint each, then answers them all.
+fn run_batch(connection: &mut Connection, batch: Vec<Job>) {
+    let began = connection.client.batch_execute("BEGIN").and_then(|()| {
+        connection
+            .client
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])
+            .map(|_| ())
+    });
+    if let Err(error) = began {
+        let _ = connection.client.batch_execute("ROLLBACK");
+        let message = error.to_string();
+        for job in batch {
+            let outcome = job(&mut super::closed::ClosedTx);
+            (outcome.complete)(Err(StoreError::Backend(message.clone().into())));
+        }
+        return;
+    }
+    let mut completions = Vec::with_capacity(batch.len());
+    for job in batch {
+        if let Err(error) = connection.client.batch_execute("SAVEPOINT job") {
+            tracing::error!(error = %error, "could not open a savepoint");
+            continue;
+        }
+        let mut tx = PostgresTx { connection };
+        let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
+        let rollback = outcome.as_ref().map_or(true, |outcome| outcome.rollback);
+        let closed = if rollback {
+            connection
+                .client
+                .batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")
+        } else {
+            connection.client.batch_execute("RELEASE SAVEPOINT job")
+        };
+        if let Err(error) = closed {
+            tracing::error!(error = %error, "could not close a savepoint");
+        }
+        match outcome {
+            Ok(outcome) => completions.push(outcome.complete),
+            Err(_) => tracing::error!("a storage job panicked; its writes were rolled back"),
+        }
+    }
+    let committed = connection.client.batch_execute("COMMIT");
+    if committed.is_err() {
+        let _ = connection.client.batch_execute("ROLLBACK");
+    }
+    for complete in completions {
+        complete(
+            committed
+                .as_ref()
+                .map(|_| ())
+                .map_err(|error| StoreError::Backend(error.to_string().into())),
+        );
+    }
+}
+
+fn run_reader(connection: &mut Connection, queue: &Mutex<mpsc::Receiver<Job>>) {
+    loop {
+        let job = {
+            let queue = queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match queue.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            }
+        };
+        if let Err(error) = connection
+            .client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        {
+            let outcome = job(&mut super::closed::ClosedTx);
+            (outcome.complete)(Err(backend(error)));
+            continue;
+        }
+        let mut tx = PostgresTx {
+            connection: &mut *connection,
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
+        let ended = connection.client.batch_execute("COMMIT");
+        match outcome {
+            Ok(outcome) => (outcome.complete)(ended.map_err(backend)),
+            Err(_) => {
+                tracing::error!("a read job panicked");
+                let _ = connection.client.batch_execute("ROLLBACK");
+            }
+        }
+    }
+}
+
+fn backend(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(error))
+}
+
+fn map_error(error: postgres::Error) -> StoreError {
+    match error.code() {
+        Some(code)
+            if *code == SqlState::UNIQUE_VIOLATION
+                || *code == SqlState::FOREIGN_KEY_VIOLATION
+                || *code == SqlState::CHECK_VIOLATION
+                || *code == SqlState::NOT_NULL_VIOLATION =>
+        {
+            StoreError::Conflict(
+                error
+                    .as_db_error()
+                    .map_or_else(|| error.to_string(), |db| db.message().to_owned()),
+            )
+        }
+        _ => backend(error),
+    }
+}
+
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+/// A job's view of the writer's (or a reader's) open transaction.
+struct PostgresTx<'c> {
+    connection: &'c mut Connection,
+}
+
+impl PostgresTx<'_> {
+    fn execute(&mut self, sql: &str, params: Params<'_>) -> StoreResult<u64> {
+        let statement = self.connection.statement(sql).map_err(map_error)?;
+        self.connection
+            .client
+            .execute(&statement, params)
+            .map_err(map_error)
+    }
+
+    fn query_one<T>(
+        &mut self,
+        sql: &str,
+        params: Params<'_>,
+        map: impl FnOnce(&Row) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        let statement = self.connection.statement(sql).map_err(map_error)?;
+        let row = self
+            .connection
+            .client
+            .query_opt(&statement, params)
+            .map_err(map_error)?;
+        row.as_ref().map(map).transpose()
+    }
+
+    fn query_all<T>(
+        &mut self,
+        sql: &str,
+        params: Params<'_>,
+        map: impl FnMut(&Row) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let statement = self.connection.statement(sql).map_err(map_error)?;
+        let rows = self
+            .connection
+            .client
+            .query(&statement, params)
+            .map_err(map_error)?;
+        rows.iter().map(map).collect()
+    }
+}
+
+fn get<'r, T: postgres::types::FromSql<'r>>(row: &'r Row, index: usize) -> StoreResult<T> {
+    row.try_get(index)
+        .map_err(|error| StoreError::Corrupt(format!("column {index}: {error}")))
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("unexpected {what}"))
+}
+
+fn json(row: &Row, index: usize, what: &str) -> StoreResult<serde_json::Value> {
+    let text: String = get(row, index)?;
+    serde_json::from_str(&text).map_err(|_| corrupt(what))
+}
+
+fn count(value: Option<i64>) -> u64 {
+    u64::try_from(value.unwrap_or(0)).unwrap_or(0)
+}
+
+macro_rules! app_columns {
+    () => {
+        "appid, secret, kind, name, original_id, open_platform_id, created_at"
+    };
+}
+
+fn app_from_row(row: &Row) -> StoreResult<App> {
+    let kind: String = get(row, 2)?;
+    Ok(App {
+        appid: get(row, 0)?,
+        secret: get(row, 1)?,
+        kind: AppKind::parse(&kind).ok_or_else(|| corrupt("app kind"))?,
+        name: get(row, 3)?,
+        original_id: get(row, 4)?,
+        open_platform_id: get(row, 5)?,
+        created_at: get(row, 6)?,
+    })
+}
+
+macro_rules! user_columns {
+    () => {
+        "user_id, nickname, profile, client_os, client_version, base_library, created_at"
+    };
+}
+
+fn user_from_row(row: &Row) -> StoreResult<User> {
+    let profile: String = get(row, 2)?;
+    Ok(User {
+        user_id: get(row, 0)?,
+        nickname: get(row, 1)?,
+        profile: serde_json::from_str(&profile).map_err(|_| corrupt("profile"))?,
+        client_os: get(row, 3)?,
+        client_version: get(row, 4)?,
+        base_library: get(row, 5)?,
+        created_at: get(row, 6)?,
+    })
+}
+
+macro_rules! token_columns {
+    () => {
+        "token, appid, kind, issued_at, expires_at, revoked_until"
+    };
+}
+
+fn token_from_row(row: &Row) -> StoreResult<AccessToken> {
+    let kind: String = get(row, 2)?;
+    Ok(AccessToken {
+        token: get(row, 0)?,
+        appid: get(row, 1)?,
+        kind: TokenKind::parse(&kind).ok_or_else(|| corrupt("token kind"))?,
+        issued_at: get(row, 3)?,
+        expires_at: get(row, 4)?,
+        revoked_until: get(row, 5)?,
+    })
+}
+
+fn ticket_from_row(row: &Row) -> StoreResult<Ticket> {
+    let ticket_type: String = get(row, 2)?;
+    Ok(Ticket {
+        ticket: get(row, 0)?,
+        appid: get(row, 1)?,
+        ticket_type: TicketType::parse(&ticket_type).ok_or_else(|| corrupt("ticket type"))?,
+        issued_at: get(row, 3)?,
+        expires_at: get(row, 4)?,
+    })
+}
+
+macro_rules! card_columns {
+    () => {
+        "card_id, appid, card_type, document, status, quantity, total_quantity, code_mode, bind_openid, get_limit, review_due_at, refuse_reason, create_time, update_time"
+    };
+}
+
+fn card_from_row(row: &Row) -> StoreResult<Card> {
+    let status: String = get(row, 4)?;
+    Ok(Card {
+        card_id: get(row, 0)?,
+        appid: get(row, 1)?,
+        card_type: get(row, 2)?,
+        document: get(row, 3)?,
+        status: CardStatus::parse(&status).ok_or_else(|| corrupt("card status"))?,
+        quantity: get(row, 5)?,
+        total_quantity: get(row, 6)?,
+        code_mode: get(row, 7)?,
+        bind_openid: get(row, 8)?,
+        get_limit: get(row, 9)?,
+        review_due_at: get(row, 10)?,
+        refuse_reason: get(row, 11)?,
+        create_time: get(row, 12)?,
+        update_time: get(row, 13)?,
+    })
+}
+
+macro_rules! user_card_columns {
+    () => {
+        "id, card_id, appid, code, user_id, openid, status, begin_time, end_time, outer_str, claimed_at, consumed_at"
+    };
+}
+
+fn user_card_from_row(row: &Row) -> StoreResult<UserCard> {
+    let status: String = get(row, 6)?;
+    Ok(UserCard {
+        id: get(row, 0)?,
+        card_id: get(row, 1)?,
+        appid: get(row, 2)?,
+        code: get(row, 3)?,
+        user_id: get(row, 4)?,
+        openid: get(row, 5)?,
+        status: UserCardStatus::parse(&status).ok_or_else(|| corrupt("user card status"))?,
+        begin_time: get(row, 7)?,
+        end_time: get(row, 8)?,
+        outer_str: get(row, 9)?,
+        claimed_at: get(row, 10)?,
+        consumed_at: get(row, 11)?,
+    })
+}
+
+fn push_from_row(row: &Row) -> StoreResult<Option<PushConfig>> {
+    let (url, token, mode): (Option<String>, Option<String>, Option<String>) =
+        (get(row, 0)?, get(row, 1)?, get(row, 3)?);
+    Ok(match (url, token, mode) {
+        (Some(url), Some(token), Some(mode)) => Some(PushConfig {
+            url,
+            token,
+            encoding_aes_key: get(row, 2)?,
+            mode,
+        }),
+        _ => None,
+    })
+}
+
+fn gift_from_row(row: &Row) -> StoreResult<Gift> {
+    Ok(Gift {
+        gift_id: get(row, 0)?,
+        user_card_id: get(row, 1)?,
+        from_user_id: get(row, 2)?,
+        status: get(row, 3)?,
+        created_at: get(row, 4)?,
+        expires_at: get(row, 5)?,
+        to_user_id: get(row, 6)?,
+    })
+}
+
+macro_rules! outbox_columns {
+    () => {
+        "id, appid, event, payload, created_at, status, attempts, next_attempt_at"
+    };
+}
+
+fn outbox_from_row(row: &Row) -> StoreResult<OutboxEvent> {
+    Ok(OutboxEvent {
+        id: get(row, 0)?,
+        appid: get(row, 1)?,
+        event: get(row, 2)?,
+        payload: json(row, 3, "payload")?,
+        created_at: get(row, 4)?,
+        status: get(row, 5)?,
+        attempts: get(row, 6)?,
+        next_attempt_at: get(row, 7)?,
+    })
+}
+
+fn first_text(row: &Row) -> StoreResult<String> {
+    get(row, 0)
+}
+
+fn text_pair(row: &Row) -> StoreResult<(String, String)> {
+    Ok((get(row, 0)?, get(row, 1)?))
+}
+
+impl Tx for PostgresTx<'_> {
+    fn next_seq(&mut self, kind: &str) -> StoreResult<u64> {
+        let value: Option<i64> = self.query_one(
+            "INSERT INTO sequences (kind, value) VALUES ($1, 1) ON CONFLICT (kind) DO UPDATE SET value = sequences.value + 1 RETURNING value",
+            &[&kind],
+            |row| get(row, 0),
+        )?;
+        let value = value
+            .ok_or_else(|| StoreError::Corrupt(format!("sequence {kind} returned nothing")))?;
+        u64::try_from(value)
+            .map_err(|_| StoreError::Corrupt(format!("sequence {kind} is negative")))
+    }
+
+    fn meta(&mut self, key: &str) -> StoreResult<Option<String>> {
+        self.query_one("SELECT value FROM meta WHERE key = $1", &[&key], first_text)
+    }
+
+    fn set_meta(&mut self, key: &str, value: &str) -> StoreResult<()> {
+        self.execute("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", &[&key, &value])?;
+        Ok(())
+    }
+
+    fn insert_open_platform(&mut self, open_platform: &OpenPlatform) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO open_platforms (id, name, created_at) VALUES ($1, $2, $3)",
+            &[
+                &open_platform.id,
+                &open_platform.name,
+                &open_platform.created_at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn open_platform(&mut self, id: &str) -> StoreResult<Option<OpenPlatform>> {
+        self.query_one(
+            "SELECT id, name, created_at FROM open_platforms WHERE id = $1",
+            &[&id],
+            |row| {
+                Ok(OpenPlatform {
+                    id: get(row, 0)?,
+                    name: get(row, 1)?,
+                    created_at: get(row, 2)?,
+                })
+            },
+        )
+    }
+
+    fn insert_app(&mut self, app: &App) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO apps (appid, secret, kind, name, original_id, open_platform_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&app.appid, &app.secret, &app.kind.as_str(), &app.name, &app.original_id, &app.open_platform_id, &app.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn app(&mut self, appid: &str) -> StoreResult<Option<App>> {
+        self.query_one(
+            concat!("SELECT ", app_columns!(), " FROM apps WHERE appid = $1"),
+            &[&appid],
+            app_from_row,
+        )
+    }
+
+    fn apps(&mut self) -> StoreResult<Vec<App>> {
+        self.query_all(
+            concat!(
+                "SELECT ",
+                app_columns!(),
+                " FROM apps ORDER BY created_at, seq"
+            ),
+            &[],
+            app_from_row,
+        )
+    }
+
+    fn insert_user(&mut self, user: &User) -> StoreResult<()> {
+        let profile = serde_json::to_string(&user.profile)
+            .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        self.execute(
+            "INSERT INTO users (user_id, nickname, profile, client_os, client_version, base_library, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&user.user_id, &user.nickname, &profile, &user.client_os, &user.client_version, &user.base_library, &user.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn user(&mut self, user_id: &str) -> StoreResult<Option<User>> {
+        self.query_one(
+            concat!("SELECT ", user_columns!(), " FROM users WHERE user_id = $1"),
+            &[&user_id],
+            user_from_row,
+        )
+    }
+
+    fn users(&mut self) -> StoreResult<Vec<User>> {
+        self.query_all(
+            concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users ORDER BY created_at, seq"
+            ),
+            &[],
+            user_from_row,
+        )
+    }
+
+    fn insert_openid(&mut self, appid: &str, user_id: &str, openid: &str) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO openids (appid, user_id, openid) VALUES ($1, $2, $3)",
+            &[&appid, &user_id, &openid],
+        )?;
+        Ok(())
+    }
+
+    fn openids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>> {
+        self.query_all(
+            "SELECT appid, openid FROM openids WHERE user_id = $1 ORDER BY appid",
+            &[&user_id],
+            text_pair,
+        )
+    }
+
+    fn user_id_by_openid(&mut self, appid: &str, openid: &str) -> StoreResult<Option<String>> {
+        self.query_one(
+            "SELECT user_id FROM openids WHERE appid = $1 AND openid = $2",
+            &[&appid, &openid],
+            first_text,
+        )
+    }
+
+    fn insert_unionid(
+        &mut self,
+        open_platform_id: &str,
+        user_id: &str,
+        unionid: &str,
+    ) -> StoreResult<()> {
+        // A conflict is reported without failing the statement, which in PostgreSQL would
+        // abort the whole transaction: the caller treats "already there" as fine.
+        let inserted = self.execute(
+            "INSERT INTO unionids (open_platform_id, user_id, unionid) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&open_platform_id, &user_id, &unionid],
+        )?;
+        if inserted == 0 {
+            return Err(StoreError::Conflict(format!(
+                "user {user_id} already has a unionid in {open_platform_id}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn unionids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>> {
+        self.query_all(
+            "SELECT open_platform_id, unionid FROM unionids WHERE user_id = $1 ORDER BY open_platform_id",
+            &[&user_id],
+            text_pair,
+        )
+    }
+
+    fn insert_access_token(&mut self, token: &AccessToken) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO access_tokens (token, appid, kind, issued_at, expires_at, revoked_until) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&token.token, &token.appid, &token.kind.as_str(), &token.issued_at, &token.expires_at, &token.revoked_until],
+        )?;
+        Ok(())
+    }
+
+    fn access_token(&mut self, token: &str) -> StoreResult<Option<AccessToken>> {
+        self.query_one(
+            concat!(
+                "SELECT ",
+                token_columns!(),
+                " FROM access_tokens WHERE token = $1"
+            ),
+            &[&token],
+            token_from_row,
+        )
+    }
+
+    fn latest_access_token(
+        &mut self,
+        appid: &str,
+        kind: TokenKind,
+    ) -> StoreResult<Option<AccessToken>> {
+        self.query_one(
+            concat!("SELECT ", token_columns!(), " FROM access_tokens WHERE appid = $1 AND kind = $2 ORDER BY issued_at DESC, seq DESC LIMIT 1"),
+            &[&appid, &kind.as_str()],
+            token_from_row,
+        )
+    }
+
+    fn revoke_access_tokens(
+        &mut self,
+        appid: &str,
+        kind: TokenKind,
+        now: i64,
+        until: i64,
+    ) -> StoreResult<Vec<String>> {
+        self.query_all(
+            "UPDATE access_tokens SET revoked_until = $4 WHERE appid = $1 AND kind = $2 AND revoked_until IS NULL AND expires_at > $3 RETURNING token",
+            &[&appid, &kind.as_str(), &now, &until],
+            first_text,
+        )
+    }
+
+    fn insert_ticket(&mut self, ticket: &Ticket) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO tickets (ticket, appid, ticket_type, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&ticket.ticket, &ticket.appid, &ticket.ticket_type.as_str(), &ticket.issued_at, &ticket.expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn latest_ticket(
+        &mut self,
+        appid: &str,
+        ticket_type: TicketType,
+    ) -> StoreResult<Option<Ticket>> {
+        self.query_one(
+            "SELECT ticket, appid, ticket_type, issued_at, expires_at FROM tickets WHERE appid = $1 AND ticket_type = $2 ORDER BY issued_at DESC, seq DESC LIMIT 1",
+            &[&appid, &ticket_type.as_str()],
+            ticket_from_row,
+        )
+    }
+
+    fn recent_tickets(
+        &mut self,
+        appid: &str,
+        ticket_type: TicketType,
+        limit: u32,
+    ) -> StoreResult<Vec<Ticket>> {
+        self.query_all(
+            "SELECT ticket, appid, ticket_type, issued_at, expires_at FROM tickets WHERE appid = $1 AND ticket_type = $2 ORDER BY issued_at DESC, seq DESC LIMIT $3",
+            &[&appid, &ticket_type.as_str(), &i64::from(limit)],
+            ticket_from_row,
+        )
+    }
+
+    fn insert_login_code(&mut self, code: &LoginCode) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO login_codes (code, appid, user_id, session_key, issued_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&code.code, &code.appid, &code.user_id, &code.session_key, &code.issued_at, &code.expires_at, &code.used_at],
+        )?;
+        Ok(())
+    }
+
+    fn login_code(&mut self, code: &str) -> StoreResult<Option<LoginCode>> {
+        self.query_one(
+            "SELECT code, appid, user_id, session_key, issued_at, expires_at, used_at FROM login_codes WHERE code = $1",
+            &[&code],
+            |row| {
+                Ok(LoginCode {
+                    code: get(row, 0)?,
+                    appid: get(row, 1)?,
+                    user_id: get(row, 2)?,
+                    session_key: get(row, 3)?,
+                    issued_at: get(row, 4)?,
+                    expires_at: get(row, 5)?,
+                    used_at: get(row, 6)?,
+                })
+            },
+        )
+    }
+
+    fn mark_login_code_used(&mut self, code: &str, at: i64) -> StoreResult<()> {
+        self.execute(
+            "UPDATE login_codes SET used_at = $2 WHERE code = $1",
+            &[&code, &at],
+        )?;
+        Ok(())
+    }
+
+    fn insert_card(&mut self, card: &Card) -> StoreResult<()> {
+        self.execute(
+            concat!(
+                "INSERT INTO cards (",
+                card_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            ),
+            &[
+                &card.card_id,
+                &card.appid,
+                &card.card_type,
+                &card.document,
+                &card.status.as_str(),
+                &card.quantity,
+                &card.total_quantity,
+                &card.code_mode,
+                &card.bind_openid,
+                &card.get_limit,
+                &card.review_due_at,
+                &card.refuse_reason,
+                &card.create_time,
+                &card.update_time,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn card(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
+        self.query_one(
+            concat!("SELECT ", card_columns!(), " FROM cards WHERE card_id = $1"),
+            &[&card_id],
+            card_from_row,
+        )
+    }
+
+    fn update_card(&mut self, card: &Card) -> StoreResult<()> {
+        self.execute(
+            "UPDATE cards SET document = $2, status = $3, quantity = $4, total_quantity = $5, get_limit = $6, review_due_at = $7, refuse_reason = $8, update_time = $9 WHERE card_id = $1",
+            &[
+                &card.card_id,
+                &card.document,
+                &card.status.as_str(),
+                &card.quantity,
+                &card.total_quantity,
+                &card.get_limit,
+                &card.review_due_at,
+                &card.refuse_reason,
+                &card.update_time,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn card_ids_of_app(
+        &mut self,
+        appid: &str,
+        statuses: &[CardStatus],
+        offset: u64,
+        page_size: u64,
+    ) -> StoreResult<(Vec<String>, u64)> {
+        let filter: Vec<&str> = statuses.iter().map(|status| status.as_str()).collect();
+        let total: Option<i64> = self.query_one(
+            "SELECT count(*) FROM cards WHERE appid = $1 AND (cardinality($2::TEXT[]) = 0 OR status = ANY($2))",
+            &[&appid, &filter],
+            |row| get(row, 0),
+        )?;
+        let ids = self.query_all(
+            "SELECT card_id FROM cards WHERE appid = $1 AND (cardinality($2::TEXT[]) = 0 OR status = ANY($2)) ORDER BY create_time, seq LIMIT $3 OFFSET $4",
+            &[&appid, &filter, &i64::try_from(page_size).unwrap_or(i64::MAX), &i64::try_from(offset).unwrap_or(i64::MAX)],
+            first_text,
+        )?;
+        Ok((ids, count(total)))
+    }
+
+    fn cards_due_for_review(&mut self, now: i64) -> StoreResult<Vec<Card>> {
+        self.query_all(
+            concat!("SELECT ", card_columns!(), " FROM cards WHERE review_due_at IS NOT NULL AND review_due_at <= $1 AND status = 'CARD_STATUS_NOT_VERIFY'"),
+            &[&now],
+            card_from_row,
+        )
+    }
+
+    fn set_whitelist(
+        &mut self,
+        appid: &str,
+        openids: &[String],
+        usernames: &[String],
+    ) -> StoreResult<()> {
+        self.execute("DELETE FROM test_whitelist WHERE appid = $1", &[&appid])?;
+        for (kind, values) in [("openid", openids), ("username", usernames)] {
+            for value in values {
+                self.execute(
+                    "INSERT INTO test_whitelist (appid, kind, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    &[&appid, &kind, value],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn whitelist(&mut self, appid: &str) -> StoreResult<Vec<(String, String)>> {
+        self.query_all(
+            "SELECT kind, value FROM test_whitelist WHERE appid = $1 ORDER BY kind, value",
+            &[&appid],
+            text_pair,
+        )
+    }
+
+    fn insert_qrcode(&mut self, qrcode: &QrCode) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO qrcodes (ticket, url_id, appid, action_name, action_info, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&qrcode.ticket, &qrcode.url_id, &qrcode.appid, &qrcode.action_name, &qrcode.action_info.to_string(), &qrcode.created_at, &qrcode.expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn qrcode(&mut self, ticket_or_url_id: &str) -> StoreResult<Option<QrCode>> {
+        self.query_one(
+            "SELECT ticket, url_id, appid, action_name, action_info, created_at, expires_at FROM qrcodes WHERE ticket = $1 OR url_id = $1",
+            &[&ticket_or_url_id],
+            |row| {
+                Ok(QrCode {
+                    ticket: get(row, 0)?,
+                    url_id: get(row, 1)?,
+                    appid: get(row, 2)?,
+                    action_name: get(row, 3)?,
+                    action_info: json(row, 4, "action_info")?,
+                    created_at: get(row, 5)?,
+                    expires_at: get(row, 6)?,
+                })
+            },
+        )
+    }
+
+    fn app_by_original_id(&mut self, original_id: &str) -> StoreResult<Option<App>> {
+        self.query_one(
+            concat!(
+                "SELECT ",
+                app_columns!(),
+                " FROM apps WHERE original_id = $1"
+            ),
+            &[&original_id],
+            app_from_row,
+        )
+    }
+
+    fn insert_landing_page(&mut self, page: &LandingPage) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO landing_pages (page_id, appid, banner, page_title, can_share, scene, card_list, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[&page.page_id, &page.appid, &page.banner, &page.page_title, &page.can_share, &page.scene, &page.card_list.to_string(), &page.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn landing_page(&mut self, page_id: i64) -> StoreResult<Option<LandingPage>> {
+        self.query_one(
+            "SELECT page_id, appid, banner, page_title, can_share, scene, card_list, created_at FROM landing_pages WHERE page_id = $1",
+            &[&page_id],
+            |row| {
+                Ok(LandingPage {
+                    page_id: get(row, 0)?,
+                    appid: get(row, 1)?,
+                    banner: get(row, 2)?,
+                    page_title: get(row, 3)?,
+                    can_share: get(row, 4)?,
+                    scene: get(row, 5)?,
+                    card_list: json(row, 6, "card_list")?,
+                    created_at: get(row, 7)?,
+                })
+            },
+        )
+    }
+
+    fn insert_event(
+        &mut self,
+        appid: &str,
+        event: &str,
+        payload: &serde_json::Value,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let id: Option<i64> = self.query_one(
+            "INSERT INTO outbox (appid, event, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
+            &[&appid, &event, &payload.to_string(), &now],
+            |row| get(row, 0),
+        )?;
+        id.ok_or_else(|| StoreError::Corrupt("outbox insert returned no id".into()))
+    }
+
+    fn events(&mut self, filter: &EventFilter) -> StoreResult<Vec<OutboxEvent>> {
+        self.query_all(
+            concat!("SELECT ", outbox_columns!(), " FROM outbox \
+             WHERE ($1::TEXT IS NULL OR appid = $1) AND ($2::TEXT IS NULL OR status = $2) AND ($3::TEXT IS NULL OR event = $3) ORDER BY id DESC LIMIT $4"),
+            &[&filter.appid, &filter.status, &filter.event, &i64::try_from(filter.limit).unwrap_or(i64::MAX)],
+            outbox_from_row,
+        )
+    }
+
+    fn insert_user_card(&mut self, user_card: &UserCard) -> StoreResult<i64> {
+        let id: Option<i64> = self.query_one(
+            "INSERT INTO user_cards (card_id, appid, code, user_id, openid, status, begin_time, end_time, outer_str, claimed_at, consumed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            &[
+                &user_card.card_id,
+                &user_card.appid,
+                &user_card.code,
+                &user_card.user_id,
+                &user_card.openid,
+                &user_card.status.as_str(),
+                &user_card.begin_time,
+                &user_card.end_time,
+                &user_card.outer_str,
+                &user_card.claimed_at,
+                &user_card.consumed_at,
+            ],
+            |row| get(row, 0),
+        )?;
+        id.ok_or_else(|| StoreError::Corrupt("user card insert returned no id".into()))
+    }
+
+    fn user_cards_by_code(
+        &mut self,
+        appid: &str,
+        code: &str,
+        card_id: Option<&str>,
+    ) -> StoreResult<Vec<UserCard>> {
+        self.query_all(
+            concat!("SELECT ", user_card_columns!(), " FROM user_cards WHERE appid = $1 AND code = $2 AND ($3::TEXT IS NULL OR card_id = $3) ORDER BY id"),
+            &[&appid, &code, &card_id],
+            user_card_from_row,
+        )
+    }
+
+    fn set_user_card_status(
+        &mut self,
+        id: i64,
+        status: UserCardStatus,
+        consumed_at: Option<i64>,
+    ) -> StoreResult<()> {
+        self.execute(
+            "UPDATE user_cards SET status = $2, consumed_at = coalesce($3, consumed_at) WHERE id = $1",
+            &[&id, &status.as_str(), &consumed_at],
+        )?;
+        Ok(())
+    }
+
+    fn set_user_card_code(&mut self, id: i64, code: &str) -> StoreResult<()> {
+        self.execute(
+            "UPDATE user_cards SET code = $2 WHERE id = $1",
+            &[&id, &code],
+        )?;
+        Ok(())
+    }
+
+    fn user_cards_of_user(&mut self, user_id: &str) -> StoreResult<Vec<UserCard>> {
+        self.query_all(
+            concat!(
+                "SELECT ",
+                user_card_columns!(),
+                " FROM user_cards WHERE user_id = $1 ORDER BY id"
+            ),
+            &[&user_id],
+            user_card_from_row,
+        )
+    }
+
+    fn openid_of(&mut self, appid: &str, user_id: &str) -> StoreResult<Option<String>> {
+        self.query_one(
+            "SELECT openid FROM openids WHERE appid = $1 AND user_id = $2",
+            &[&appid, &user_id],
+            first_text,
+        )
+    }
+
+    fn unionid_of(&mut self, open_platform_id: &str, user_id: &str) -> StoreResult<Option<String>> {
+        self.query_one(
+            "SELECT unionid FROM unionids WHERE open_platform_id = $1 AND user_id = $2",
+            &[&open_platform_id, &user_id],
+            first_text,
+        )
+    }
+
+    fn take_stock(&mut self, card_id: &str, now: i64) -> StoreResult<bool> {
+        let changed = self.execute(
+            "UPDATE cards SET quantity = quantity - 1, update_time = $2 WHERE card_id = $1 AND quantity > 0",
+            &[&card_id, &now],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn login_apps_of_user(&mut self, user_id: &str) -> StoreResult<Vec<String>> {
+        self.query_all(
+            "SELECT DISTINCT appid FROM login_codes WHERE user_id = $1 AND used_at IS NOT NULL ORDER BY appid",
+            &[&user_id],
+            first_text,
+        )
+    }
+
+    fn count_user_cards(&mut self, user_id: &str, card_id: &str) -> StoreResult<u64> {
+        let total: Option<i64> = self.query_one(
+            "SELECT count(*) FROM user_cards WHERE user_id = $1 AND card_id = $2",
+            &[&user_id, &card_id],
+            |row| get(row, 0),
+        )?;
+        Ok(count(total))
+    }
+
+    fn code_in_use(&mut self, card_id: &str, code: &str) -> StoreResult<bool> {
+        let found: Option<bool> = self.query_one(
+            "SELECT EXISTS (SELECT 1 FROM user_cards WHERE card_id = $1 AND code = $2) OR EXISTS (SELECT 1 FROM deposited_codes WHERE card_id = $1 AND code = $2)",
+            &[&card_id, &code],
+            |row| get(row, 0),
+        )?;
+        Ok(found.unwrap_or(false))
+    }
+
+    fn code_issued_in_app(&mut self, appid: &str, code: &str) -> StoreResult<bool> {
+        let found: Option<bool> = self.query_one(
+            "SELECT EXISTS (SELECT 1 FROM user_cards WHERE appid = $1 AND code = $2)",
+            &[&appid, &code],
+            |row| get(row, 0),
+        )?;
+        Ok(found.unwrap_or(false))
+    }
+
+    fn deposit_codes(&mut self, card_id: &str, codes: &[String]) -> StoreResult<Vec<String>> {
+        let mut duplicates = Vec::new();
+        for code in codes {
+            let inserted = self.execute(
+                "INSERT INTO deposited_codes (card_id, code) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&card_id, code],
+            )?;
+            if inserted == 0 {
+                duplicates.push(code.clone());
+            }
+        }
+        Ok(duplicates)
+    }
+
+    fn deposited_count(&mut self, card_id: &str) -> StoreResult<u64> {
+        let total: Option<i64> = self.query_one(
+            "SELECT count(*) FROM deposited_codes WHERE card_id = $1",
+            &[&card_id],
+            |row| get(row, 0),
+        )?;
+        Ok(count(total))
+    }
+
+    fn deposited_available(&mut self, card_id: &str) -> StoreResult<u64> {
+        let total: Option<i64> = self.query_one(
+            "SELECT count(*) FROM deposited_codes WHERE card_id = $1 AND NOT issued",
+            &[&card_id],
+            |row| get(row, 0),
+        )?;
+        Ok(count(total))
+    }
+
+    fn deposited_among(&mut self, card_id: &str, codes: &[String]) -> StoreResult<Vec<String>> {
+        let found: Vec<String> = self.query_all(
+            "SELECT code FROM deposited_codes WHERE card_id = $1 AND code = ANY($2)",
+            &[&card_id, &codes],
+            first_text,
+        )?;
+        // In the order asked, as the SQLite engine answers.
+        Ok(codes
+            .iter()
+            .filter(|code| found.contains(code))
+            .cloned()
+            .collect())
+    }
+
+    fn take_deposited_code(&mut self, card_id: &str) -> StoreResult<Option<String>> {
+        self.query_one(
+            "UPDATE deposited_codes SET issued = TRUE WHERE seq = (SELECT seq FROM deposited_codes WHERE card_id = $1 AND NOT issued ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING code",
+            &[&card_id],
+            first_text,
+        )
+    }
+
+    fn use_card_ext(&mut self, card_id: &str, signature: &str, now: i64) -> StoreResult<bool> {
+        let inserted = self.execute(
+            "INSERT INTO used_card_ext (card_id, signature, used_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&card_id, &signature, &now],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn set_push_config(&mut self, appid: &str, push: &PushConfig) -> StoreResult<()> {
+        self.execute(
+            "UPDATE apps SET push_url = $2, push_token = $3, push_aes_key = $4, push_mode = $5 WHERE appid = $1",
+            &[&appid, &push.url, &push.token, &push.encoding_aes_key, &push.mode],
+        )?;
+        Ok(())
+    }
+
+    fn push_config(&mut self, appid: &str) -> StoreResult<Option<PushConfig>> {
+        let found: Option<Option<PushConfig>> = self.query_one(
+            "SELECT push_url, push_token, push_aes_key, push_mode FROM apps WHERE appid = $1",
+            &[&appid],
+            push_from_row,
+        )?;
+        Ok(found.flatten())
+    }
+
+    fn lease_due_events(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DueEvent>> {
+        // Only accounts with a push URL; rows another instance is leasing right now are
+        // skipped, not waited for.
+        let leased = self.query_all(
+            concat!(
+                "UPDATE outbox SET lease_until = $2 WHERE id IN (",
+                "SELECT o.id FROM outbox o JOIN apps a ON a.appid = o.appid AND a.push_url IS NOT NULL ",
+                "WHERE o.status IN ('pending', 'retrying') AND o.next_attempt_at <= $1 AND (o.lease_until IS NULL OR o.lease_until <= $1) ",
+                "ORDER BY o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING ",
+                outbox_columns!()
+            ),
+            &[&now, &lease_until, &i64::from(limit)],
+            outbox_from_row,
+        )?;
+        let mut due = Vec::with_capacity(leased.len());
+        for event in leased {
+            let Some(app) = self.app(&event.appid)? else {
+                continue;
+            };
+            let push = self.push_config(&event.appid)?;
+            due.push(DueEvent { event, app, push });
+        }
+        due.sort_by_key(|due| due.event.id);
+        Ok(due)
+    }
+
+    fn finish_attempt(
+        &mut self,
+        attempt: &DeliveryAttempt,
+        status: &str,
+        next_attempt_at: i64,
+    ) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO delivery_attempts (event_id, attempt, at, url, http_status, answer, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[&attempt.event_id, &attempt.attempt, &attempt.at, &attempt.url, &attempt.http_status, &attempt.answer, &attempt.error, &attempt.duration_ms],
+        )?;
+        self.execute(
+            "UPDATE outbox SET status = $2, attempts = $3, next_attempt_at = $4, lease_until = NULL, \
+             delivered_at = CASE WHEN $2 = 'delivered' THEN $5 ELSE delivered_at END WHERE id = $1",
+            &[&attempt.event_id, &status, &attempt.attempt, &next_attempt_at, &attempt.at],
+        )?;
+        Ok(())
+    }
+
+    fn requeue_event(&mut self, id: i64, now: i64) -> StoreResult<bool> {
+        let changed = self.execute(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $2, lease_until = NULL WHERE id = $1",
+            &[&id, &now],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn event(&mut self, id: i64) -> StoreResult<Option<OutboxEvent>> {
+        self.query_one(
+            concat!("SELECT ", outbox_columns!(), " FROM outbox WHERE id = $1"),
+            &[&id],
+            outbox_from_row,
+        )
+    }
+
+    fn delivery_attempts(&mut self, event_id: i64) -> StoreResult<Vec<DeliveryAttempt>> {
+        self.query_all(
+            "SELECT event_id, attempt, at, url, http_status, answer, error, duration_ms FROM delivery_attempts WHERE event_id = $1 ORDER BY attempt, id",
+            &[&event_id],
+            |row| {
+                Ok(DeliveryAttempt {
+                    event_id: get(row, 0)?,
+                    attempt: get(row, 1)?,
+                    at: get(row, 2)?,
+                    url: get(row, 3)?,
+                    http_status: get(row, 4)?,
+                    answer: get(row, 5)?,
+                    error: get(row, 6)?,
+                    duration_ms: get(row, 7)?,
+                })
+            },
+        )
+    }
+
+    fn insert_gift(&mut self, gift: &Gift) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO gifts (gift_id, user_card_id, from_user_id, status, created_at, expires_at, to_user_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&gift.gift_id, &gift.user_card_id, &gift.from_user_id, &gift.status, &gift.created_at, &gift.expires_at, &gift.to_user_id],
+        )?;
+        Ok(())
+    }
+
+    fn gift(&mut self, gift_id: &str) -> StoreResult<Option<Gift>> {
+        self.query_one(
+            "SELECT gift_id, user_card_id, from_user_id, status, created_at, expires_at, to_user_id FROM gifts WHERE gift_id = $1",
+            &[&gift_id],
+            gift_from_row,
+        )
+    }
+
+    fn set_gift_status(
+        &mut self,
+        gift_id: &str,
+        status: &str,
+        to_user_id: Option<&str>,
+    ) -> StoreResult<()> {
+        self.execute(
+            "UPDATE gifts SET status = $2, to_user_id = coalesce($3, to_user_id) WHERE gift_id = $1",
+            &[&gift_id, &status, &to_user_id],
+        )?;
+        Ok(())
+    }
+
+    fn gifts_due(&mut self, now: i64) -> StoreResult<Vec<Gift>> {
+        self.query_all(
+            "SELECT gift_id, user_card_id, from_user_id, status, created_at, expires_at, to_user_id FROM gifts WHERE status = 'pending' AND expires_at <= $1",
+            &[&now],
+            gift_from_row,
+        )
+    }
+
+    fn user_card(&mut self, id: i64) -> StoreResult<Option<UserCard>> {
+        self.query_one(
+            concat!(
+                "SELECT ",
+                user_card_columns!(),
+                " FROM user_cards WHERE id = $1"
+            ),
+            &[&id],
+            user_card_from_row,
+        )
+    }
+
+    fn move_user_card(&mut self, id: i64, user_id: &str, openid: &str) -> StoreResult<()> {
+        self.execute(
+            "UPDATE user_cards SET user_id = $2, openid = $3, status = 'NORMAL' WHERE id = $1",
+            &[&id, &user_id, &openid],
+        )?;
+        Ok(())
+    }
+
+    fn code_extra(&mut self, id: i64, extra: CodeExtra) -> StoreResult<Option<String>> {
+        let sql = match extra {
+            CodeExtra::Mark => "SELECT mark_openid FROM user_cards WHERE id = $1",
+            CodeExtra::TicketInfo => "SELECT ticket_info FROM user_cards WHERE id = $1",
+        };
+        Ok(self
+            .query_one(sql, &[&id], |row| get::<Option<String>>(row, 0))?
+            .flatten())
+    }
+
+    fn set_code_extra(
+        &mut self,
+        id: i64,
+        extra: CodeExtra,
+        value: Option<&str>,
+    ) -> StoreResult<()> {
+        let sql = match extra {
+            CodeExtra::Mark => "UPDATE user_cards SET mark_openid = $2 WHERE id = $1",
+            CodeExtra::TicketInfo => "UPDATE user_cards SET ticket_info = $2 WHERE id = $1",
+        };
+        self.execute(sql, &[&id, &value])?;
+        Ok(())
+    }
+
+    fn document(&mut self, kind: Document, key: &str) -> StoreResult<Option<String>> {
+        // The member table is keyed by the code row's id; the others by text.
+        if kind == Document::Member {
+            let Ok(id) = key.parse::<i64>() else {
+                return Ok(None);
+            };
+            return self.query_one(
+                "SELECT value FROM members WHERE user_card_id = $1",
+                &[&id],
+                first_text,
+            );
+        }
+        let sql = match kind {
+            Document::ActivateForm => "SELECT value FROM activate_forms WHERE card_id = $1",
+            Document::ActivateTicket => "SELECT value FROM activate_tickets WHERE ticket = $1",
+            Document::ComponentSession => {
+                "SELECT value FROM component_sessions WHERE session_id = $1"
+            }
+            Document::FormAnswers | Document::Member => {
+                "SELECT value FROM form_answers WHERE user_id = $1"
+            }
+        };
+        self.query_one(sql, &[&key], first_text)
+    }
+
+    fn put_document(&mut self, kind: Document, key: &str, value: &str) -> StoreResult<()> {
+        if kind == Document::Member {
+            let id = key
+                .parse::<i64>()
+                .map_err(|_| StoreError::Conflict(format!("member key {key:?} is not a row id")))?;
+            self.execute(
+                "INSERT INTO members (user_card_id, value) VALUES ($1, $2) ON CONFLICT (user_card_id) DO UPDATE SET value = excluded.value",
+                &[&id, &value],
+            )?;
+            return Ok(());
+        }
+        let sql = match kind {
+            Document::ActivateForm => "INSERT INTO activate_forms (card_id, value) VALUES ($1, $2) ON CONFLICT (card_id) DO UPDATE SET value = excluded.value",
+            Document::ActivateTicket => "INSERT INTO activate_tickets (ticket, value) VALUES ($1, $2) ON CONFLICT (ticket) DO UPDATE SET value = excluded.value",
+            Document::ComponentSession => "INSERT INTO component_sessions (session_id, value) VALUES ($1, $2) ON CONFLICT (session_id) DO UPDATE SET value = excluded.value",
+            Document::FormAnswers | Document::Member => "INSERT INTO form_answers (user_id, value) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE SET value = excluded.value",
+        };
+        self.execute(sql, &[&key, &value])?;
+        Ok(())
+    }
+
+    fn card_cells(&mut self, card_id: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .query_one(
+                "SELECT cells FROM cards WHERE card_id = $1",
+                &[&card_id],
+                |row| get::<Option<String>>(row, 0),
+            )?
+            .flatten())
+    }
+
+    fn set_card_cells(&mut self, card_id: &str, cells: &str) -> StoreResult<()> {
+        self.execute(
+            "UPDATE cards SET cells = $2 WHERE card_id = $1",
+            &[&card_id, &cells],
+        )?;
+        Ok(())
+    }
+}
