@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -39,7 +39,14 @@ pub(crate) struct BenchArgs {
     /// Which scenarios: `all`, `http` (the API calls) or `events` (pushes only)
     #[arg(default_value = "all", value_parser = ["all", "http", "events"])]
     scenario: String,
+    /// Run the server on this PostgreSQL database (each start in a schema of its own; needs a
+    /// build with `--features postgres`), and measure `pgbench -N` on it for comparison
+    #[arg(long, env = "WXCARD_BENCH_DATABASE_URL")]
+    database_url: Option<String>,
 }
+
+/// Consume on PostgreSQL next to `pgbench -N` on the same server with as many clients.
+const PG_CONSUME_TARGET: f64 = 0.80;
 
 /// Targets from the foundation issue; printed next to the measurements, never enforced.
 const STARTUP_TARGET: Duration = Duration::from_millis(50);
@@ -95,7 +102,20 @@ fn measure(args: &BenchArgs, scratch: &Path) -> anyhow::Result<()> {
     let mut startups = Vec::new();
     let mut server = None;
     for index in 0..args.startups.max(1) {
-        let (started, elapsed) = start_server(&exe, &scratch.join(format!("bench-{index}.db")))?;
+        let database = match &args.database_url {
+            Some(url) => {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                format!(
+                    "{url}{separator}options=-csearch_path%3Dwxcard_bench_{}_{index}",
+                    std::process::id()
+                )
+            }
+            None => scratch
+                .join(format!("bench-{index}.db"))
+                .display()
+                .to_string(),
+        };
+        let (started, elapsed) = start_server(&exe, &database, args.database_url.is_some())?;
         startups.push(elapsed);
         server = Some(started);
     }
@@ -127,8 +147,11 @@ fn measure(args: &BenchArgs, scratch: &Path) -> anyhow::Result<()> {
         None => println!("idle RSS                 unknown (no /proc on this system)"),
     }
     let mut failed = 0;
+    let mut consumed = None;
     if args.scenario != "events" {
-        failed += http_scenarios(args, &server, &runtime, duration)?;
+        let (errors, consume) = http_scenarios(args, &server, &runtime, duration)?;
+        failed += errors;
+        consumed = Some(consume);
     }
     if args.scenario != "http" {
         println!();
@@ -156,19 +179,23 @@ fn measure(args: &BenchArgs, scratch: &Path) -> anyhow::Result<()> {
     if let Some(kib) = rss_kib(server.child.id()) {
         println!("RSS after load           {:>8.1} MiB", kib as f64 / 1024.0);
     }
+    if let (Some(url), Some(consume)) = (&args.database_url, consumed) {
+        compare_with_pgbench(url, args, consume)?;
+    }
     if failed > 0 {
         bail!("{failed} requests failed during the load; the figures above are not trustworthy");
     }
     Ok(())
 }
 
-/// The API calls, each next to /healthz; returns how many requests failed.
+/// The API calls, each next to /healthz; returns how many requests failed and the consume
+/// throughput.
 fn http_scenarios(
     args: &BenchArgs,
     server: &Server,
     runtime: &tokio::runtime::Runtime,
     duration: Duration,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<(u64, f64)> {
     let token = given_a_token(server.addr)?;
     let card_id = given_a_card(server.addr, &token)?;
     let shop = given_a_shop(server.addr)?;
@@ -375,7 +402,78 @@ fn http_scenarios(
             "  (the target is for 1,000,000 codes; run with --deposit-codes 1000000 to check it)"
         );
     }
-    Ok(failed + deposit.errors)
+    let consume = scenarios
+        .iter()
+        .zip(&results)
+        .find(|((target, _), _)| target.name.contains("consume"))
+        .map_or(0.0, |(_, result)| result.throughput());
+    Ok((failed + deposit.errors, consume))
+}
+
+/// `pgbench -N` (the simple-update script without the hot branch and teller rows) on the same
+/// database, with as many clients as the HTTP load had connections, next to the consume rate.
+fn compare_with_pgbench(url: &str, args: &BenchArgs, consume: f64) -> anyhow::Result<()> {
+    let run = |program: &str, arguments: &[String]| -> anyhow::Result<String> {
+        let output = Command::new(program)
+            .args(arguments)
+            .output()
+            .with_context(|| format!("cannot run {program}; install PostgreSQL's client tools"))?;
+        if !output.status.success() {
+            bail!(
+                "{program} failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let synchronous_commit = run(
+        "psql",
+        &["-Atc".into(), "SHOW synchronous_commit".into(), url.into()],
+    )?;
+    eprintln!(
+        "pgbench -i, then pgbench -N for {} s…",
+        args.duration.max(1)
+    );
+    run("pgbench", &["-i".into(), "-q".into(), url.into()])?;
+    let report = run(
+        "pgbench",
+        &[
+            "-N".into(),
+            "-M".into(),
+            "prepared".into(),
+            "-c".into(),
+            args.connections.to_string(),
+            "-j".into(),
+            "2".into(),
+            "-T".into(),
+            args.duration.max(1).to_string(),
+            url.into(),
+        ],
+    )?;
+    let tps = report
+        .lines()
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("tps = ")
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|number| number.parse::<f64>().ok())
+        })
+        .with_context(|| format!("no tps in pgbench's report:\n{report}"))?;
+    println!();
+    println!(
+        "PostgreSQL (synchronous_commit={}): pgbench -N, {} clients {:>10.0} tps",
+        synchronous_commit.trim(),
+        args.connections,
+        tps
+    );
+    println!(
+        "POST /card/code/consume on the same server      {:>10.0} req/s  {:>5.1}%   target >= {:.0} %  {}",
+        consume,
+        consume / tps * 100.0,
+        PG_CONSUME_TARGET * 100.0,
+        verdict(consume / tps >= PG_CONSUME_TARGET)
+    );
+    Ok(())
 }
 
 /// A Service Account and a Mini Program on one open platform account, a custom-code card
@@ -602,7 +700,7 @@ fn ms(duration: Duration) -> f64 {
 
 /// Starts `wxcard serve` on a fresh database; returns it and the time from spawn to the first
 /// answered `/healthz`.
-fn start_server(exe: &Path, db: &PathBuf) -> anyhow::Result<(Server, Duration)> {
+fn start_server(exe: &Path, database: &str, postgres: bool) -> anyhow::Result<(Server, Duration)> {
     let started = Instant::now();
     let mut child = Command::new(exe)
         .args([
@@ -614,9 +712,9 @@ fn start_server(exe: &Path, db: &PathBuf) -> anyhow::Result<(Server, Duration)> 
             "--seed",
             "1",
             "--stop-with-stdin",
-            "--db",
+            if postgres { "--database-url" } else { "--db" },
+            database,
         ])
-        .arg(db)
         // The server stops when this pipe closes, so a killed bench leaves nothing running.
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -608,3 +608,267 @@ fn secrets_tokens_and_keys_never_reach_the_log_even_at_trace_level() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A `wxcard serve` on PostgreSQL, for the tests of several instances on one database.
+#[cfg(feature = "postgres")]
+fn start_on_postgres(url: &str) -> Platform {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wxcard"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log",
+            "warn",
+            "--database-url",
+            url,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("the server did not start: {line:?}"))
+        .to_owned();
+    Platform { child, base }
+}
+
+/// Sends `requests` at once, round robin over `instances`, each on a thread of its own.
+#[cfg(feature = "postgres")]
+fn all_at_once(instances: &[&Platform], requests: Vec<(String, String)>) -> Vec<serde_json::Value> {
+    let bases: Vec<String> = instances
+        .iter()
+        .map(|platform| platform.base.clone())
+        .collect();
+    let barrier = Arc::new(std::sync::Barrier::new(requests.len()));
+    let threads: Vec<_> = requests
+        .into_iter()
+        .enumerate()
+        .map(|(index, (path, body))| {
+            let base = bases[index % bases.len()].clone();
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                barrier.wait();
+                raw_call(&base, "POST", &path, None, &body)
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .map(|thread| thread.join().unwrap())
+        .collect()
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn two_instances_on_one_postgres_database_claim_consume_and_push_exactly_once() {
+    let base_url = std::env::var("WXCARD_TEST_DATABASE_URL")
+        .expect("a build with the postgres feature needs WXCARD_TEST_DATABASE_URL");
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros();
+    let separator = if base_url.contains('?') { '&' } else { '?' };
+    let url = format!("{base_url}{separator}options=-csearch_path%3Dtwo_instances_{started}");
+    let first = start_on_postgres(&url);
+    let second = start_on_postgres(&url);
+    let receiver = Receiver::start();
+    let call = |platform: &Platform, method: &str, path: &str, body: serde_json::Value| {
+        platform.call(method, path, &body)
+    };
+
+    // A shop, set up through the first instance.
+    let open_platform = call(
+        &first,
+        "POST",
+        "/admin/v1/open-platforms",
+        serde_json::json!({"name": "op"}),
+    );
+    let op = open_platform["id"].as_str().unwrap();
+    let account = call(
+        &first,
+        "POST",
+        "/admin/v1/apps",
+        serde_json::json!({"kind": "service_account", "name": "shop", "open_platform_id": op}),
+    );
+    let mini = call(
+        &first,
+        "POST",
+        "/admin/v1/apps",
+        serde_json::json!({"kind": "mini_program", "name": "mp", "open_platform_id": op}),
+    );
+    let (appid, secret) = (
+        account["appid"].as_str().unwrap(),
+        account["secret"].as_str().unwrap(),
+    );
+    let mp_appid = mini["appid"].as_str().unwrap();
+    let push = call(
+        &first,
+        "PUT",
+        &format!("/admin/v1/apps/{appid}/push"),
+        serde_json::json!({"url": receiver.url, "token": "twotoken", "mode": "plain"}),
+    );
+    assert_eq!(push["ok"], true, "{push}");
+    // The token comes from one instance and is used on both.
+    let token = call(
+        &first,
+        "GET",
+        &format!("/cgi-bin/token?grant_type=client_credential&appid={appid}&secret={secret}"),
+        serde_json::Value::Null,
+    )["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ticket = call(
+        &second,
+        "GET",
+        &format!("/cgi-bin/ticket/getticket?type=wx_card&access_token={token}"),
+        serde_json::Value::Null,
+    )["ticket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let card = serde_json::json!({"card": {"card_type": "GENERAL_COUPON", "general_coupon": {"base_info": {"logo_url": "http://mmbiz.qpic.cn/l/0", "code_type": "CODE_TYPE_QRCODE", "brand_name": "b", "title": "t", "color": "Color010", "notice": "n", "description": "d", "sku": {"quantity": 100}, "get_limit": 5, "date_info": {"type": "DATE_TYPE_FIX_TERM", "fixed_term": 30, "fixed_begin_term": 0}}, "default_detail": "d"}}});
+    let created = call(
+        &second,
+        "POST",
+        &format!("/card/create?access_token={token}"),
+        card,
+    );
+    let card_id = created["card_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let users: Vec<String> = (0..300)
+        .map(|index| {
+            let instance = if index % 2 == 0 { &first } else { &second };
+            call(
+                instance,
+                "POST",
+                "/admin/v1/users",
+                serde_json::json!({"nickname": format!("u{index}")}),
+            )["user_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+
+    // 300 claims at once against stock 100, spread over both instances.
+    let claims = users
+        .iter()
+        .enumerate()
+        .map(|(index, user_id)| {
+            let nonce = format!("n{index}");
+            let signature = wxcard_wire::sign::card_signature(&wxcard_wire::sign::CardSignInput {
+                api_ticket: &ticket,
+                timestamp: "1900000000",
+                card_id: &card_id,
+                nonce_str: &nonce,
+                ..wxcard_wire::sign::CardSignInput::default()
+            });
+            let ext = serde_json::json!({"timestamp": "1900000000", "nonce_str": nonce, "signature": signature}).to_string();
+            let body = serde_json::json!({"user_id": user_id, "appid": mp_appid, "cardList": [{"cardId": card_id, "cardExt": ext}]});
+            ("/sim/v1/addCard".to_owned(), body.to_string())
+        })
+        .collect();
+    let answers = all_at_once(&[&first, &second], claims);
+    let added: Vec<&serde_json::Value> = answers
+        .iter()
+        .filter(|answer| answer["errMsg"] == "addCard:ok")
+        .collect();
+    let no_stock = answers
+        .iter()
+        .filter(|answer| answer["errcode"] == 45031)
+        .count();
+
+    // 64 consumes of one of the codes at once, spread over both instances.
+    let encrypted = added[0]["cardList"][0]["code"].as_str().unwrap();
+    let code = call(
+        &first,
+        "POST",
+        &format!("/card/code/decrypt?access_token={token}"),
+        serde_json::json!({"encrypt_code": encrypted}),
+    )["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let consumes = (0..64)
+        .map(|_| {
+            (
+                format!("/card/code/consume?access_token={token}"),
+                serde_json::json!({"code": code}).to_string(),
+            )
+        })
+        .collect();
+    let consumed = all_at_once(&[&first, &second], consumes);
+    let succeeded = consumed
+        .iter()
+        .filter(|answer| answer["errcode"] == 0)
+        .count();
+    let already = consumed
+        .iter()
+        .filter(|answer| answer["errcode"] == 40099)
+        .count();
+
+    // Every event, written through either instance, reaches the merchant once.
+    wait_until(Duration::from_secs(60), "101 pushes", || {
+        receiver
+            .bodies()
+            .iter()
+            .filter(|body| body.contains("user_get_card") || body.contains("user_consume_card"))
+            .count()
+            >= 101
+    });
+    let pushed = receiver.bodies();
+    let claimed_pushes = pushed
+        .iter()
+        .filter(|body| body.contains("<Event><![CDATA[user_get_card]]>"))
+        .count();
+    let consume_pushes = pushed
+        .iter()
+        .filter(|body| body.contains("<Event><![CDATA[user_consume_card]]>"))
+        .count();
+    let quantity = call(
+        &first,
+        "POST",
+        &format!("/card/get?access_token={token}"),
+        serde_json::json!({"card_id": card_id}),
+    )["card"]["general_coupon"]["base_info"]["sku"]["quantity"]
+        .clone();
+
+    assert_eq!(
+        (added.len(), no_stock),
+        (100, 200),
+        "{:?}",
+        answers
+            .iter()
+            .find(|answer| answer["errMsg"] != "addCard:ok" && answer["errcode"] != 45031)
+    );
+    assert_eq!(quantity, 0);
+    assert_eq!((succeeded, already), (1, 63));
+    assert_eq!(
+        (claimed_pushes, consume_pushes),
+        (100, 1),
+        "each event pushed exactly once"
+    );
+
+    // The clock moved on one instance is the clock of the other within a second.
+    let moved = call(
+        &first,
+        "POST",
+        "/admin/v1/clock/advance",
+        serde_json::json!({"seconds": 3600}),
+    );
+    assert_eq!(moved["offset"], 3600, "{moved}");
+    wait_until(
+        Duration::from_secs(10),
+        "the second instance's clock",
+        || call(&second, "GET", "/admin/v1/clock", serde_json::Value::Null)["offset"] == 3600,
+    );
+}

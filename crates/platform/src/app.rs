@@ -214,6 +214,10 @@ impl App {
         let sweeper = tokio::spawn(sweep_due_work(
             self.handle.cards.clone(),
             self.handle.codes.clone(),
+            (
+                Arc::clone(&self.handle.clock),
+                Arc::clone(&self.handle.store),
+            ),
             shutdown.clone(),
         ));
         // A poll interval of 0 turns the worker off: the embedder delivers with `deliver_due`.
@@ -350,6 +354,7 @@ fn open_store(config: &Config) -> Result<Arc<dyn Store>, BuildError> {
 async fn sweep_due_work(
     cards: CardService,
     codes: CodeService,
+    (clock, store): (Arc<Clock>, Arc<dyn Store>),
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
@@ -357,6 +362,10 @@ async fn sweep_due_work(
     loop {
         tokio::select! {
             _ = ticks.tick() => {
+                // Another instance on the same database may have moved the clock.
+                if let Err(error) = clock.refresh(&*store).await {
+                    tracing::warn!("could not read the clock's offset: {error}");
+                }
                 if let Err(error) = cards.settle_due_reviews().await {
                     tracing::warn!("could not settle due reviews: {error}");
                 }

@@ -50,6 +50,24 @@ impl Clock {
         self.offset.load(Ordering::Relaxed)
     }
 
+    /// Takes up the stored offset when it is ahead (another instance on the same database
+    /// advanced the clock); the sweeper calls this once a second.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn refresh(&self, store: &dyn Store) -> Result<i64, DomainError> {
+        let stored = store::read(store, |tx: &mut dyn Tx| {
+            Ok::<_, DomainError>(
+                tx.meta(OFFSET_KEY)?
+                    .and_then(|text| text.parse::<i64>().ok())
+                    .unwrap_or(0),
+            )
+        })
+        .await?;
+        self.offset.fetch_max(stored, Ordering::Relaxed);
+        Ok(self.offset())
+    }
+
     /// Moves the clock forward and stores the new offset; returns the new offset.
     ///
     /// # Errors
