@@ -94,11 +94,36 @@ struct Connection {
 
 impl Connection {
     fn open(url: &str) -> StoreResult<Self> {
-        let client = Client::connect(url, NoTls).map_err(backend)?;
+        let mut client = Client::connect(url, NoTls).map_err(backend)?;
+        // A session that stops half-way through a transaction (a paused VM, a partition) must
+        // not hold the writers' lock, and a writer must not wait for it forever.
+        client
+            .batch_execute(
+                "SET idle_in_transaction_session_timeout = '60s'; SET lock_timeout = '30s'",
+            )
+            .map_err(backend)?;
         Ok(Self {
             client,
             statements: HashMap::new(),
         })
+    }
+
+    /// Connects again when the server closed the connection (a restart, a failover), so that
+    /// the next job works instead of every job failing until wxcard restarts.
+    fn reopen_if_closed(&mut self, url: &str) {
+        if !self.client.is_closed() {
+            return;
+        }
+        match Self::open(url) {
+            Ok(fresh) => {
+                tracing::warn!("the PostgreSQL connection was closed; connected again");
+                *self = fresh;
+            }
+            Err(error) => {
+                tracing::error!(%error, "the PostgreSQL connection was closed and reconnecting failed");
+                thread::sleep(std::time::Duration::from_millis(200));
+            }
+        }
     }
 
     fn statement(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
@@ -124,14 +149,13 @@ impl PostgresStore {
         let url = options.url.clone();
         spawn_connected("wxcard-pg-writer".into(), move |ready| {
             let opened = Connection::open(&url).and_then(|mut writer| {
-                create_schema(&mut writer.client)?;
-                migrate(&mut writer.client)?;
+                prepare_database(&mut writer.client)?;
                 Ok(writer)
             });
             match opened {
                 Ok(mut writer) => {
                     let _ = ready.send(Ok(()));
-                    run_writer(&mut writer, &write_receiver, max_batch);
+                    run_writer(&mut writer, &url, &write_receiver, max_batch);
                 }
                 Err(error) => {
                     let _ = ready.send(Err(error));
@@ -149,7 +173,7 @@ impl PostgresStore {
                 move |ready| match Connection::open(&url) {
                     Ok(mut connection) => {
                         let _ = ready.send(Ok(()));
-                        run_reader(&mut connection, &queue);
+                        run_reader(&mut connection, &url, &queue);
                     }
                     Err(error) => {
                         let _ = ready.send(Err(error));
@@ -202,6 +226,19 @@ fn submit(queue: &Mutex<mpsc::Sender<Job>>, job: Job) {
     }
 }
 
+/// Creates the schema and applies the migrations, under a session lock so that instances
+/// starting together on an empty database do it once.
+fn prepare_database(client: &mut Client) -> StoreResult<()> {
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(backend)?;
+    let prepared = create_schema(client).and_then(|()| migrate(client));
+    let unlocked = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .map_err(backend);
+    prepared.and(unlocked.map(|_| ()))
+}
+
 /// Creates the first schema of the search path when it does not exist yet (a URL with
 /// `options=-csearch_path%3Dname` gets its own schema, as `--db` gets its own file).
 fn create_schema(client: &mut Client) -> StoreResult<()> {
@@ -212,7 +249,15 @@ fn create_schema(client: &mut Client) -> StoreResult<()> {
         )
         .map_err(backend)?;
     let (missing, first): (bool, String) = (row.get(0), row.get(1));
-    let name = first.trim().trim_matches('"');
+    let first = first.trim();
+    // PostgreSQL folds an unquoted name to lower case and keeps a quoted one as it is.
+    let name = match first
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+    {
+        Some(quoted) => quoted.to_owned(),
+        None => first.to_lowercase(),
+    };
     if missing && !name.is_empty() && !name.starts_with('$') {
         client
             .batch_execute(&format!(
@@ -230,8 +275,6 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
         .map_err(backend)?;
     for (name, sql) in MIGRATIONS {
         let mut tx = client.transaction().map_err(backend)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .map_err(backend)?;
         let applied = tx
             .query_opt("SELECT name FROM _migrations WHERE name = $1", &[name])
             .map_err(backend)?;
@@ -248,8 +291,14 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     Ok(())
 }
 
-fn run_writer(connection: &mut Connection, queue: &mpsc::Receiver<Job>, max_batch: usize) {
+fn run_writer(
+    connection: &mut Connection,
+    url: &str,
+    queue: &mpsc::Receiver<Job>,
+    max_batch: usize,
+) {
     while let Ok(first) = queue.recv() {
+        connection.reopen_if_closed(url);
         let mut batch = vec![first];
         while batch.len() < max_batch {
             match queue.try_recv() {
@@ -263,12 +312,15 @@ fn run_writer(connection: &mut Connection, queue: &mpsc::Receiver<Job>, max_batc
 
 /// Runs queued jobs in one transaction, one savepoint each, then answers them all.
 fn run_batch(connection: &mut Connection, batch: Vec<Job>) {
-    let began = connection.client.batch_execute("BEGIN").and_then(|()| {
-        connection
-            .client
-            .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])
-            .map(|_| ())
-    });
+    let began = connection
+        .client
+        .batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        .and_then(|()| {
+            connection
+                .client
+                .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])
+                .map(|_| ())
+        });
     if let Err(error) = began {
         let _ = connection.client.batch_execute("ROLLBACK");
         let message = error.to_string();
@@ -278,15 +330,31 @@ fn run_batch(connection: &mut Connection, batch: Vec<Job>) {
         }
         return;
     }
-    let mut completions = Vec::with_capacity(batch.len());
+    // Each job answers with the batch's fate, or with its own failure when its writes were
+    // rolled back although it returned success (one of its statements failed: PostgreSQL
+    // aborted its savepoint, so nothing it did may be reported as written).
+    let mut completions: Vec<(Completion, Option<StoreError>)> = Vec::with_capacity(batch.len());
+    // A savepoint that could not be opened or closed leaves the transaction unusable.
+    let mut broken: Option<String> = None;
     for job in batch {
-        if let Err(error) = connection.client.batch_execute("SAVEPOINT job") {
-            tracing::error!(error = %error, "could not open a savepoint");
+        if broken.is_none() {
+            if let Err(error) = connection.client.batch_execute("SAVEPOINT job") {
+                broken = Some(error.to_string());
+            }
+        }
+        if broken.is_some() {
+            let outcome = job(&mut super::closed::ClosedTx);
+            completions.push((outcome.complete, None));
             continue;
         }
-        let mut tx = PostgresTx { connection };
+        let mut tx = PostgresTx {
+            connection: &mut *connection,
+            failed: None,
+        };
         let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
-        let rollback = outcome.as_ref().map_or(true, |outcome| outcome.rollback);
+        let failed = tx.failed.take();
+        let rollback =
+            failed.is_some() || outcome.as_ref().map_or(true, |outcome| outcome.rollback);
         let closed = if rollback {
             connection
                 .client
@@ -295,28 +363,42 @@ fn run_batch(connection: &mut Connection, batch: Vec<Job>) {
             connection.client.batch_execute("RELEASE SAVEPOINT job")
         };
         if let Err(error) = closed {
-            tracing::error!(error = %error, "could not close a savepoint");
+            broken = Some(error.to_string());
         }
         match outcome {
-            Ok(outcome) => completions.push(outcome.complete),
+            Ok(outcome) => {
+                // A job that failed on its own already carries its error; one that returned
+                // success after a failed statement is told its writes are gone.
+                let forced = failed.filter(|_| !outcome.rollback);
+                completions.push((outcome.complete, forced));
+            }
             Err(_) => tracing::error!("a storage job panicked; its writes were rolled back"),
         }
     }
-    let committed = connection.client.batch_execute("COMMIT");
-    if committed.is_err() {
-        let _ = connection.client.batch_execute("ROLLBACK");
-    }
-    for complete in completions {
-        complete(
-            committed
-                .as_ref()
-                .map(|_| ())
-                .map_err(|error| StoreError::Backend(error.to_string().into())),
-        );
+    let committed = match &broken {
+        Some(reason) => {
+            tracing::error!(%reason, "a savepoint failed; the whole batch is rolled back");
+            let _ = connection.client.batch_execute("ROLLBACK");
+            Err(reason.clone())
+        }
+        None => connection.client.batch_execute("COMMIT").map_err(|error| {
+            let _ = connection.client.batch_execute("ROLLBACK");
+            error.to_string()
+        }),
+    };
+    for (complete, forced) in completions {
+        complete(match (&committed, forced) {
+            (Err(reason), _) => Err(StoreError::Backend(reason.clone().into())),
+            (Ok(()), Some(error)) => Err(error),
+            (Ok(()), None) => Ok(()),
+        });
     }
 }
 
-fn run_reader(connection: &mut Connection, queue: &Mutex<mpsc::Receiver<Job>>) {
+/// How a job's caller is answered once the transaction's fate is known.
+type Completion = Box<dyn FnOnce(StoreResult<()>) + Send>;
+
+fn run_reader(connection: &mut Connection, url: &str, queue: &Mutex<mpsc::Receiver<Job>>) {
     loop {
         let job = {
             let queue = queue
@@ -327,6 +409,7 @@ fn run_reader(connection: &mut Connection, queue: &Mutex<mpsc::Receiver<Job>>) {
                 Err(_) => return,
             }
         };
+        connection.reopen_if_closed(url);
         if let Err(error) = connection
             .client
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -337,6 +420,7 @@ fn run_reader(connection: &mut Connection, queue: &Mutex<mpsc::Receiver<Job>>) {
         }
         let mut tx = PostgresTx {
             connection: &mut *connection,
+            failed: None,
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
         let ended = connection.client.batch_execute("COMMIT");
@@ -377,15 +461,27 @@ type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 /// A job's view of the writer's (or a reader's) open transaction.
 struct PostgresTx<'c> {
     connection: &'c mut Connection,
+    /// The first statement that failed: PostgreSQL then refuses every later one in the
+    /// transaction, so the job's writes are rolled back whatever it returns.
+    failed: Option<StoreError>,
 }
 
 impl PostgresTx<'_> {
+    /// Notes a failed statement (the first one) and passes its error on.
+    fn note<T>(&mut self, result: Result<T, postgres::Error>) -> StoreResult<T> {
+        result.map_err(|error| {
+            if self.failed.is_none() {
+                self.failed = Some(StoreError::Backend(error.to_string().into()));
+            }
+            map_error(error)
+        })
+    }
+
     fn execute(&mut self, sql: &str, params: Params<'_>) -> StoreResult<u64> {
-        let statement = self.connection.statement(sql).map_err(map_error)?;
-        self.connection
-            .client
-            .execute(&statement, params)
-            .map_err(map_error)
+        let statement = self.connection.statement(sql);
+        let statement = self.note(statement)?;
+        let executed = self.connection.client.execute(&statement, params);
+        self.note(executed)
     }
 
     fn query_one<T>(
@@ -394,12 +490,10 @@ impl PostgresTx<'_> {
         params: Params<'_>,
         map: impl FnOnce(&Row) -> StoreResult<T>,
     ) -> StoreResult<Option<T>> {
-        let statement = self.connection.statement(sql).map_err(map_error)?;
-        let row = self
-            .connection
-            .client
-            .query_opt(&statement, params)
-            .map_err(map_error)?;
+        let statement = self.connection.statement(sql);
+        let statement = self.note(statement)?;
+        let row = self.connection.client.query_opt(&statement, params);
+        let row = self.note(row)?;
         row.as_ref().map(map).transpose()
     }
 
@@ -409,12 +503,10 @@ impl PostgresTx<'_> {
         params: Params<'_>,
         map: impl FnMut(&Row) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
-        let statement = self.connection.statement(sql).map_err(map_error)?;
-        let rows = self
-            .connection
-            .client
-            .query(&statement, params)
-            .map_err(map_error)?;
+        let statement = self.connection.statement(sql);
+        let statement = self.note(statement)?;
+        let rows = self.connection.client.query(&statement, params);
+        let rows = self.note(rows)?;
         rows.iter().map(map).collect()
     }
 }
@@ -723,7 +815,7 @@ impl Tx for PostgresTx<'_> {
 
     fn openids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>> {
         self.query_all(
-            "SELECT appid, openid FROM openids WHERE user_id = $1 ORDER BY appid",
+            "SELECT appid, openid FROM openids WHERE user_id = $1 ORDER BY appid COLLATE \"C\"",
             &[&user_id],
             text_pair,
         )
@@ -759,7 +851,7 @@ impl Tx for PostgresTx<'_> {
 
     fn unionids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>> {
         self.query_all(
-            "SELECT open_platform_id, unionid FROM unionids WHERE user_id = $1 ORDER BY open_platform_id",
+            "SELECT open_platform_id, unionid FROM unionids WHERE user_id = $1 ORDER BY open_platform_id COLLATE \"C\"",
             &[&user_id],
             text_pair,
         )
@@ -980,7 +1072,7 @@ impl Tx for PostgresTx<'_> {
 
     fn whitelist(&mut self, appid: &str) -> StoreResult<Vec<(String, String)>> {
         self.query_all(
-            "SELECT kind, value FROM test_whitelist WHERE appid = $1 ORDER BY kind, value",
+            "SELECT kind, value FROM test_whitelist WHERE appid = $1 ORDER BY kind COLLATE \"C\", value COLLATE \"C\"",
             &[&appid],
             text_pair,
         )
@@ -1169,7 +1261,7 @@ impl Tx for PostgresTx<'_> {
 
     fn login_apps_of_user(&mut self, user_id: &str) -> StoreResult<Vec<String>> {
         self.query_all(
-            "SELECT DISTINCT appid FROM login_codes WHERE user_id = $1 AND used_at IS NOT NULL ORDER BY appid",
+            "SELECT DISTINCT appid COLLATE \"C\" FROM login_codes WHERE user_id = $1 AND used_at IS NOT NULL ORDER BY 1",
             &[&user_id],
             first_text,
         )
@@ -1250,7 +1342,7 @@ impl Tx for PostgresTx<'_> {
 
     fn take_deposited_code(&mut self, card_id: &str) -> StoreResult<Option<String>> {
         self.query_one(
-            "UPDATE deposited_codes SET issued = TRUE WHERE seq = (SELECT seq FROM deposited_codes WHERE card_id = $1 AND NOT issued ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING code",
+            "UPDATE deposited_codes SET issued = TRUE WHERE card_id = $1 AND code = (SELECT code FROM deposited_codes WHERE card_id = $1 AND NOT issued ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING code",
             &[&card_id],
             first_text,
         )

@@ -65,14 +65,44 @@ async fn postgres_conforms() {
         .unwrap()
         .as_micros();
     let separator = if url.contains('?') { '&' } else { '?' };
-    let store =
+    let store: Arc<dyn Store> =
         crate::store::postgres::PostgresStore::open(&crate::store::postgres::PostgresOptions {
             url: format!("{url}{separator}options=-csearch_path%3Dconformance_{started}"),
             readers: 2,
             max_batch: 64,
         })
         .unwrap();
-    conformance(store).await;
+    conformance(Arc::clone(&store)).await;
+    a_job_that_goes_on_after_a_failed_statement_is_told_its_writes_are_gone(&store).await;
+}
+
+/// PostgreSQL only: a failed statement aborts the transaction up to the job's savepoint, so a
+/// job that ignores the failure and returns success must not be told its writes committed.
+/// (SQLite keeps a transaction usable after a failed statement, so there they do commit.)
+#[cfg(feature = "postgres")]
+async fn a_job_that_goes_on_after_a_failed_statement_is_told_its_writes_are_gone(
+    store: &Arc<dyn Store>,
+) {
+    store::write(&**store, |tx: &mut dyn Tx| tx.insert_app(&app("wxtaken")))
+        .await
+        .unwrap();
+    let (neighbour, swallowing) = tokio::join!(
+        store::write(&**store, |tx: &mut dyn Tx| tx.set_meta("neighbour", "kept")),
+        store::write(&**store, |tx: &mut dyn Tx| {
+            tx.set_meta("swallower", "written")?;
+            let _ignored = tx.insert_app(&app("wxtaken"));
+            Ok::<_, StoreError>(())
+        }),
+    );
+
+    assert!(neighbour.is_ok(), "{neighbour:?}");
+    assert!(swallowing.is_err(), "the job was told its writes committed");
+    let (kept, gone) = store::read(&**store, |tx: &mut dyn Tx| {
+        Ok::<_, StoreError>((tx.meta("neighbour")?, tx.meta("swallower")?))
+    })
+    .await
+    .unwrap();
+    assert_eq!((kept.as_deref(), gone), (Some("kept"), None));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
