@@ -71,19 +71,30 @@ pub(crate) async fn start_merchant(
         push_aes_key: None,
         db,
     })?;
-    let port = if addr.port() == 0 {
-        0
-    } else {
-        addr.port().wrapping_add(1)
+    // The next port when the platform's was chosen (7800 → 7801), any free one when the
+    // platform's was picked for it (--listen HOST:0) or the next one is taken.
+    let next = addr
+        .port()
+        .checked_add(1)
+        .filter(|_| config.listen.port() != 0);
+    let listener = match next {
+        Some(port) => match tokio::net::TcpListener::bind((addr.ip(), port)).await {
+            Ok(listener) => Some(listener),
+            Err(error) => {
+                tracing::warn!(
+                    "port {port} is taken ({error}); the merchant server takes a free one"
+                );
+                None
+            }
+        },
+        None => None,
     };
-    let listener = tokio::net::TcpListener::bind((addr.ip(), port))
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen for the merchant server on {}:{port}",
-                addr.ip()
-            )
-        })?;
+    let listener = match listener {
+        Some(listener) => listener,
+        None => tokio::net::TcpListener::bind((addr.ip(), 0))
+            .await
+            .with_context(|| format!("cannot listen for the merchant server on {}", addr.ip()))?,
+    };
     let url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(crate::merchant::axum_serve(listener, merchant.router()));
     println!("merchant server  {url}/  (what it recorded; pushes arrive at {url}/wechat)");

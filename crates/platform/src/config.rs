@@ -365,6 +365,35 @@ impl Config {
                 return Err(invalid(format!("{key} must be positive; got {value}")));
             }
         }
+        for (key, value, most) in [
+            (
+                "limits.max_connections",
+                self.limits.max_connections,
+                1 << 20,
+            ),
+            (
+                "limits.max_connections_per_client",
+                self.limits.max_connections_per_client,
+                1 << 20,
+            ),
+            ("limits.max_in_flight", self.limits.max_in_flight, 1 << 20),
+        ] {
+            if !(1..=most).contains(&value) {
+                return Err(invalid(format!(
+                    "{key} must be between 1 and {most}; got {value}"
+                )));
+            }
+        }
+        for (key, value) in [
+            ("limits.header_timeout_ms", self.limits.header_timeout_ms),
+            ("limits.body_timeout_ms", self.limits.body_timeout_ms),
+        ] {
+            if !(10..=3_600_000).contains(&value) {
+                return Err(invalid(format!(
+                    "{key} must be between 10 and 3600000 milliseconds; got {value}"
+                )));
+            }
+        }
         if !["auto", "delay", "manual"].contains(&self.review.mode.as_str()) {
             return Err(invalid(format!(
                 "review.mode must be \"auto\", \"delay\" or \"manual\"; got {:?}",
@@ -506,6 +535,19 @@ mod tests {
         let error = load(Some("lisen = \"127.0.0.1:1\"\n"), &[], &[]).unwrap_err();
 
         assert!(error.to_string().contains("lisen"), "{error}");
+    }
+
+    #[test]
+    fn limits_out_of_range_are_refused_with_their_key() {
+        for (key, value) in [
+            ("limits.max_in_flight", "0"),
+            ("limits.max_connections", "99999999999"),
+            ("limits.header_timeout_ms", "0"),
+        ] {
+            let error = load(None, &[], &[(key, value)]).unwrap_err();
+
+            assert!(error.to_string().contains(key), "{key}: {error}");
+        }
     }
 
     #[test]

@@ -159,9 +159,26 @@ pub(crate) async fn serve(
         ));
     }
     drop(listener);
-    while tasks.join_next().await.is_some() {}
+    // Requests in flight get a grace period; a client that never reads its answer does not
+    // hold the shutdown up for longer.
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            "{} connections still open after {} s; closing them",
+            tasks.len(),
+            SHUTDOWN_GRACE.as_secs()
+        );
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+    }
     Ok(())
 }
+
+/// How long a stopping server waits for the requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Resolves when `shutdown` turns true or its sender is gone.
 async fn stopped(shutdown: &mut watch::Receiver<bool>) {
@@ -221,9 +238,11 @@ async fn connection(
         }
     });
     let started_request = AtomicBool::new(false);
+    let flushed = AtomicBool::new(true);
     let io = TokioIo::new(Watched {
         stream: &mut stream,
         started_request: &started_request,
+        flushed: &flushed,
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -244,7 +263,9 @@ async fn connection(
     if let Err(error) = result {
         // Headers too slow: answer the request that was started (an idle kept-alive
         // connection is just closed).
-        if error.is_timeout() && started_request.load(Ordering::Relaxed) {
+        // Only when the last answer went out whole: never after a half-written response.
+        let answer_sent = flushed.load(Ordering::Relaxed);
+        if error.is_timeout() && started_request.load(Ordering::Relaxed) && answer_sent {
             let body = serde_json::to_string(&WxError::with_hint(
                 ErrCode::SYSTEM_BUSY,
                 &format!(
@@ -257,8 +278,12 @@ async fn connection(
                 "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json; encoding=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()
             );
-            let _ = stream.write_all(answer.as_bytes()).await;
-            let _ = stream.shutdown().await;
+            // A client that does not read gets a second of our time, not a connection slot.
+            let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            })
+            .await;
         } else {
             tracing::debug!(%error, "connection ended with an error");
         }
@@ -286,10 +311,12 @@ fn busy(path: &str, hint: &str) -> Response {
 }
 
 /// The connection's stream, noting whether a request has started arriving since the last
-/// answer was written (so a header timeout can tell a slow request from an idle connection).
+/// answer was written (so a header timeout can tell a slow request from an idle connection),
+/// and whether everything written was flushed (hyper flushes once its buffer is out).
 struct Watched<'a> {
     stream: &'a mut TcpStream,
     started_request: &'a AtomicBool,
+    flushed: &'a AtomicBool,
 }
 
 impl AsyncRead for Watched<'_> {
@@ -316,12 +343,17 @@ impl AsyncWrite for Watched<'_> {
         let polled = Pin::new(&mut *self.stream).poll_write(cx, buf);
         if matches!(polled, Poll::Ready(Ok(written)) if written > 0) {
             self.started_request.store(false, Ordering::Relaxed);
+            self.flushed.store(false, Ordering::Relaxed);
         }
         polled
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.stream).poll_flush(cx)
+        let polled = Pin::new(&mut *self.stream).poll_flush(cx);
+        if matches!(polled, Poll::Ready(Ok(()))) {
+            self.flushed.store(true, Ordering::Relaxed);
+        }
+        polled
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -336,6 +368,7 @@ impl AsyncWrite for Watched<'_> {
         let polled = Pin::new(&mut *self.stream).poll_write_vectored(cx, bufs);
         if matches!(polled, Poll::Ready(Ok(written)) if written > 0) {
             self.started_request.store(false, Ordering::Relaxed);
+            self.flushed.store(false, Ordering::Relaxed);
         }
         polled
     }
