@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -92,10 +91,15 @@ struct Platform {
 }
 
 impl Platform {
-    fn start(db: &PathBuf) -> Self {
+    fn start(db: &std::path::Path) -> Self {
+        Self::start_with(&["--db".as_ref(), db.as_os_str()])
+    }
+
+    /// `wxcard serve` on a free port with these storage arguments.
+    fn start_with(storage: &[&std::ffi::OsStr]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_wxcard"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--log", "warn", "--db"])
-            .arg(db)
+            .args(["serve", "--listen", "127.0.0.1:0", "--log", "warn"])
+            .args(storage)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -612,30 +616,7 @@ fn secrets_tokens_and_keys_never_reach_the_log_even_at_trace_level() {
 /// A `wxcard serve` on PostgreSQL, for the tests of several instances on one database.
 #[cfg(feature = "postgres")]
 fn start_on_postgres(url: &str) -> Platform {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wxcard"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--log",
-            "warn",
-            "--database-url",
-            url,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("the server did not start: {line:?}"))
-        .to_owned();
-    Platform { child, base }
+    Platform::start_with(&["--database-url".as_ref(), url.as_ref()])
 }
 
 /// Sends `requests` at once, round robin over `instances`, each on a thread of its own.

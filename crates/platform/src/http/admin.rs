@@ -439,15 +439,20 @@ async fn handshake(app: &AppState, url: &str, token: &str) -> Result<(), String>
     Ok(())
 }
 
+/// An event id from the path.
+fn event_id(text: &str) -> Result<i64, DomainError> {
+    text.parse::<i64>().map_err(|_| DomainError::Invalid {
+        field: "id",
+        reason: format!("{text:?} is not an event id"),
+    })
+}
+
 /// `GET /admin/v1/events/{id}`: one event with every delivery attempt.
 pub(crate) async fn get_event(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<WxOk<EventDetail>, HttpError> {
-    let id = id.parse::<i64>().map_err(|_| DomainError::Invalid {
-        field: "id",
-        reason: format!("{id:?} is not an event id"),
-    })?;
+    let id = event_id(&id)?;
     let (event, attempts) = app.events.event(id).await?;
     // The XML this event is pushed as (before any safe-mode encryption).
     let xml = match (
@@ -503,10 +508,7 @@ pub(crate) async fn redeliver_event(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<WxOk<Redelivered>, HttpError> {
-    let id = id.parse::<i64>().map_err(|_| DomainError::Invalid {
-        field: "id",
-        reason: format!("{id:?} is not an event id"),
-    })?;
+    let id = event_id(&id)?;
     app.events.redeliver(id, app.clock.now()).await?;
     app.deliverer.notify();
     Ok(WxOk(Redelivered {

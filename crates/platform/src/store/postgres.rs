@@ -312,15 +312,12 @@ fn run_writer(
 
 /// Runs queued jobs in one transaction, one savepoint each, then answers them all.
 fn run_batch(connection: &mut Connection, batch: Vec<Job>) {
-    let began = connection
-        .client
-        .batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED")
-        .and_then(|()| {
-            connection
-                .client
-                .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])
-                .map(|_| ())
-        });
+    // One round trip opens the transaction, takes the writers' lock and opens the first job's
+    // savepoint; after each job, one more closes its savepoint and opens the next job's (a
+    // rolled-back savepoint stays open for the next job). COMMIT releases the last one.
+    let began = connection.client.batch_execute(&format!(
+        "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITER_LOCK}); SAVEPOINT job"
+    ));
     if let Err(error) = began {
         let _ = connection.client.batch_execute("ROLLBACK");
         let message = error.to_string();
@@ -337,11 +334,6 @@ fn run_batch(connection: &mut Connection, batch: Vec<Job>) {
     // A savepoint that could not be opened or closed leaves the transaction unusable.
     let mut broken: Option<String> = None;
     for job in batch {
-        if broken.is_none() {
-            if let Err(error) = connection.client.batch_execute("SAVEPOINT job") {
-                broken = Some(error.to_string());
-            }
-        }
         if broken.is_some() {
             let outcome = job(&mut super::closed::ClosedTx);
             completions.push((outcome.complete, None));
@@ -356,11 +348,11 @@ fn run_batch(connection: &mut Connection, batch: Vec<Job>) {
         let rollback =
             failed.is_some() || outcome.as_ref().map_or(true, |outcome| outcome.rollback);
         let closed = if rollback {
+            connection.client.batch_execute("ROLLBACK TO SAVEPOINT job")
+        } else {
             connection
                 .client
-                .batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")
-        } else {
-            connection.client.batch_execute("RELEASE SAVEPOINT job")
+                .batch_execute("RELEASE SAVEPOINT job; SAVEPOINT job")
         };
         if let Err(error) = closed {
             broken = Some(error.to_string());

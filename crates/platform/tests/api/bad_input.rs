@@ -256,18 +256,7 @@ async fn every_operation_answers_every_kind_of_bad_input_in_wechats_shape() {
             let wechat = path.starts_with("/card/")
                 || path.starts_with("/cgi-bin/")
                 || path.starts_with("/sns/");
-            let concrete = path
-                .replace("{action}", "pay")
-                .split('/')
-                .map(|segment| {
-                    if segment.starts_with('{') {
-                        "x"
-                    } else {
-                        segment
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("/");
+            let concrete = crate::helpers::concrete_path(path, "pay");
             let method = method.to_ascii_uppercase();
             let body_schema = &operation["requestBody"]["content"]["application/json"]["schema"];
             let parameters = operation["parameters"]

@@ -259,6 +259,18 @@ impl TestApp {
 }
 
 /// The errcode of an answer (0 when absent, as for `/cgi-bin/token`).
+/// A described path with its parameters filled in: `x` for each, `action` for `{action}`.
+pub(crate) fn concrete_path(path: &str, action: &str) -> String {
+    path.split('/')
+        .map(|segment| match segment {
+            "{action}" => action,
+            _ if segment.starts_with('{') => "x",
+            _ => segment,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 pub(crate) fn errcode(body: &Value) -> i64 {
     body.get("errcode").and_then(Value::as_i64).unwrap_or(0)
 }

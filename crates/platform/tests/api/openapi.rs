@@ -43,18 +43,7 @@ async fn every_described_operation_reaches_its_handler() {
 
     for (path, operations) in paths {
         for method in operations.as_object().unwrap().keys() {
-            let concrete = path
-                .replace("{action}", "view")
-                .split('/')
-                .map(|segment| {
-                    if segment.starts_with('{') {
-                        "x"
-                    } else {
-                        segment
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("/");
+            let concrete = crate::helpers::concrete_path(path, "view");
             let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap();
             let body = (method != Method::GET).then_some("{}");
 
