@@ -92,16 +92,24 @@ struct Platform {
 
 impl Platform {
     fn start(db: &std::path::Path) -> Self {
-        Self::start_with(&["--db".as_ref(), db.as_os_str()])
+        Self::start_with(
+            &[
+                "--log".as_ref(),
+                "warn".as_ref(),
+                "--db".as_ref(),
+                db.as_os_str(),
+            ],
+            Stdio::null(),
+        )
     }
 
-    /// `wxcard serve` on a free port with these storage arguments.
-    fn start_with(storage: &[&std::ffi::OsStr]) -> Self {
+    /// `wxcard serve` on a free port with these arguments, its log going to `stderr`.
+    fn start_with(arguments: &[&std::ffi::OsStr], stderr: impl Into<Stdio>) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_wxcard"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--log", "warn"])
-            .args(storage)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(arguments)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -117,18 +125,12 @@ impl Platform {
     }
 
     fn call(&self, method: &str, path: &str, body: &serde_json::Value) -> serde_json::Value {
-        let host = self.base.strip_prefix("http://").unwrap();
-        let mut stream = TcpStream::connect(host).unwrap();
         let body = if method == "GET" {
             String::new()
         } else {
             body.to_string()
         };
-        write!(stream, "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let json = response.split_once("\r\n\r\n").unwrap().1;
-        serde_json::from_str(json).unwrap_or_else(|_| panic!("{path} answered {response}"))
+        raw_call(&self.base, method, path, None, &body)
     }
 }
 
@@ -492,31 +494,19 @@ fn secrets_tokens_and_keys_never_reach_the_log_even_at_trace_level() {
     std::fs::create_dir_all(&dir).unwrap();
     let log_path = dir.join("server.log");
     let admin_token = "ADMIN-TOKEN-7f3a9c";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wxcard"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--log",
-            "trace",
-            "--admin-token",
-            admin_token,
-            "--db",
-        ])
-        .arg(dir.join("log.db"))
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let db = dir.join("log.db");
+    let platform = Platform::start_with(
+        &[
+            "--log".as_ref(),
+            "trace".as_ref(),
+            "--admin-token".as_ref(),
+            admin_token.as_ref(),
+            "--db".as_ref(),
+            db.as_os_str(),
+        ],
+        std::fs::File::create(&log_path).unwrap(),
+    );
+    let base = platform.base.clone();
     let bearer = format!("Bearer {admin_token}");
 
     let account = raw_call(
@@ -582,8 +572,7 @@ fn secrets_tokens_and_keys_never_reach_the_log_even_at_trace_level() {
             r#"{{"url":"http://127.0.0.1:9/wechat","token":"PUSHTOKEN-91b0","encoding_aes_key":"{push_key}","mode":"safe"}}"#
         ),
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(platform); // stops the server
     let log = std::fs::read_to_string(&log_path).unwrap();
 
     assert_eq!(refused["errcode"], 40125, "{refused}");
@@ -616,7 +605,15 @@ fn secrets_tokens_and_keys_never_reach_the_log_even_at_trace_level() {
 /// A `wxcard serve` on PostgreSQL, for the tests of several instances on one database.
 #[cfg(feature = "postgres")]
 fn start_on_postgres(url: &str) -> Platform {
-    Platform::start_with(&["--database-url".as_ref(), url.as_ref()])
+    Platform::start_with(
+        &[
+            "--log".as_ref(),
+            "warn".as_ref(),
+            "--database-url".as_ref(),
+            url.as_ref(),
+        ],
+        Stdio::null(),
+    )
 }
 
 /// Sends `requests` at once, round robin over `instances`, each on a thread of its own.
