@@ -103,13 +103,10 @@ fn measure(args: &BenchArgs, scratch: &Path) -> anyhow::Result<()> {
     let mut server = None;
     for index in 0..args.startups.max(1) {
         let database = match &args.database_url {
-            Some(url) => {
-                let separator = if url.contains('?') { '&' } else { '?' };
-                format!(
-                    "{url}{separator}options=-csearch_path%3Dwxcard_bench_{}_{index}",
-                    std::process::id()
-                )
-            }
+            Some(url) => wxcard_platform::store::database_url_in_schema(
+                url,
+                &format!("wxcard_bench_{}_{index}", std::process::id()),
+            ),
             None => scratch
                 .join(format!("bench-{index}.db"))
                 .display()

@@ -651,8 +651,10 @@ fn two_instances_on_one_postgres_database_claim_consume_and_push_exactly_once() 
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_micros();
-    let separator = if base_url.contains('?') { '&' } else { '?' };
-    let url = format!("{base_url}{separator}options=-csearch_path%3Dtwo_instances_{started}");
+    let url = wxcard_platform::store::database_url_in_schema(
+        &base_url,
+        &format!("two_instances_{started}"),
+    );
     let first = start_on_postgres(&url);
     let second = start_on_postgres(&url);
     let receiver = Receiver::start();

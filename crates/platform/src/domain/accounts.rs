@@ -7,7 +7,7 @@ use crate::domain::clock::Clock;
 use crate::domain::ids::IdGen;
 use crate::domain::model::{App, AppKind, OpenPlatform, User};
 use crate::domain::DomainError;
-use crate::store::{self, Store, StoreError, Tx};
+use crate::store::{self, Store, Tx};
 
 /// The profile keys a user may have (DESIGN §8).
 pub const PROFILE_KEYS: &[&str] = &[
@@ -273,15 +273,12 @@ fn link_user_to_app(
 ) -> Result<(), DomainError> {
     tx.insert_openid(&app.appid, user_id, &ids.openid(&app.appid, user_id))?;
     if let Some(open_platform_id) = &app.open_platform_id {
-        match tx.insert_unionid(
+        // False when another app of the same account already gave the user their unionid.
+        tx.insert_unionid(
             open_platform_id,
             user_id,
             &ids.unionid(open_platform_id, user_id),
-        ) {
-            // Another app of the same account already gave the user their unionid.
-            Ok(()) | Err(StoreError::Conflict(_)) => {}
-            Err(error) => return Err(error.into()),
-        }
+        )?;
     }
     Ok(())
 }

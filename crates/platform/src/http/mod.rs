@@ -429,6 +429,7 @@ fn into_router(routes: Vec<ApiRoute>) -> Router<AppState> {
 /// The whole router.
 pub(crate) fn router(state: AppState) -> Router {
     let mut wechat = Router::new();
+    let built = built_paths();
     for route in wechat_routes() {
         let expected = catalogue::find(route.path).map_or(Method::Post, |info| info.method);
         wechat = wechat.route(
@@ -438,7 +439,10 @@ pub(crate) fn router(state: AppState) -> Router {
                 .fallback(move |request: Request| wrong_method(request, expected)),
         );
     }
-    for info in ALL_ENDPOINTS.iter().filter(|info| !is_built(info.path)) {
+    for info in ALL_ENDPOINTS
+        .iter()
+        .filter(|info| !built.contains(&info.path))
+    {
         let error = move || async move {
             match info.scope {
                 Scope::Card => HttpError::Unbuilt(info),
@@ -483,8 +487,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn is_built(path: &str) -> bool {
-    wechat_routes().iter().any(|route| route.path == path)
+/// The paths of the built WeChat endpoints (building the route list once, not per path).
+fn built_paths() -> Vec<&'static str> {
+    wechat_routes().iter().map(|route| route.path).collect()
 }
 
 async fn wrong_method(request: Request, expected: Method) -> HttpError {
@@ -656,12 +661,13 @@ pub struct RouteInfo {
 /// Every WeChat endpoint with its status, in catalogue order.
 #[must_use]
 pub fn route_table() -> Vec<RouteInfo> {
+    let built = built_paths();
     ALL_ENDPOINTS
         .iter()
         .map(|info| RouteInfo {
             method: info.method.as_str(),
             path: info.path,
-            status: match (is_built(info.path), info.scope) {
+            status: match (built.contains(&info.path), info.scope) {
                 (true, _) => "built",
                 (false, Scope::Card) => "not built",
                 (false, Scope::Outside) => "out of scope",

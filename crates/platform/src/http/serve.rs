@@ -196,34 +196,38 @@ async fn connection(
     let body_timeout = BodyTimeout(Duration::from_millis(load.limits.body_timeout_ms));
     let service_load = Arc::clone(&load);
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-        let router = router.clone();
-        let refusal = refusal.clone();
-        let load = Arc::clone(&service_load);
-        async move {
-            let path = request.uri().path().to_owned();
-            if let Some(refusal) = refusal.as_ref().filter(|_| path != "/healthz") {
-                let mut response = busy(&path, refusal);
+        // Refusals are decided before anything is awaited, from the borrowed path: a request
+        // that is let through costs no copy of it.
+        let path = request.uri().path();
+        let health = path == "/healthz";
+        let admitted = match &refusal {
+            Some(refusal) if !health => {
+                let mut response = busy(path, refusal);
                 response
                     .headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                return Ok::<_, Infallible>(response);
+                Err(response)
             }
-            let close = refusal.is_some();
-            let _permit: Option<OwnedSemaphorePermit> = if path == "/healthz" {
-                None
-            } else {
-                match Arc::clone(&load.in_flight).try_acquire_owned() {
-                    Ok(permit) => Some(permit),
-                    Err(_) => {
-                        return Ok(busy(
-                            &path,
-                            &format!(
-                                "wxcard is answering {} requests at once, its limit (limits.max_in_flight); retry",
-                                load.limits.max_in_flight
-                            ),
-                        ))
-                    }
-                }
+            _ if health => Ok(None),
+            _ => Arc::clone(&service_load.in_flight)
+                .try_acquire_owned()
+                .map(Some)
+                .map_err(|_| {
+                    busy(
+                        path,
+                        &format!(
+                            "wxcard is answering {} requests at once, its limit (limits.max_in_flight); retry",
+                            service_load.limits.max_in_flight
+                        ),
+                    )
+                }),
+        };
+        let close = refusal.is_some();
+        let router = router.clone();
+        async move {
+            let _permit: Option<OwnedSemaphorePermit> = match admitted {
+                Ok(permit) => permit,
+                Err(refused) => return Ok::<_, Infallible>(refused),
             };
             request.extensions_mut().insert(body_timeout);
             let mut router = router;
@@ -319,6 +323,16 @@ struct Watched<'a> {
     flushed: &'a AtomicBool,
 }
 
+impl Watched<'_> {
+    /// An answer is going out: the request before it is over, and the bytes are not flushed yet.
+    fn note_written(&self, polled: &Poll<io::Result<usize>>) {
+        if matches!(polled, Poll::Ready(Ok(written)) if *written > 0) {
+            self.started_request.store(false, Ordering::Relaxed);
+            self.flushed.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
 impl AsyncRead for Watched<'_> {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -341,10 +355,7 @@ impl AsyncWrite for Watched<'_> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let polled = Pin::new(&mut *self.stream).poll_write(cx, buf);
-        if matches!(polled, Poll::Ready(Ok(written)) if written > 0) {
-            self.started_request.store(false, Ordering::Relaxed);
-            self.flushed.store(false, Ordering::Relaxed);
-        }
+        self.note_written(&polled);
         polled
     }
 
@@ -366,10 +377,7 @@ impl AsyncWrite for Watched<'_> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let polled = Pin::new(&mut *self.stream).poll_write_vectored(cx, bufs);
-        if matches!(polled, Poll::Ready(Ok(written)) if written > 0) {
-            self.started_request.store(false, Ordering::Relaxed);
-            self.flushed.store(false, Ordering::Relaxed);
-        }
+        self.note_written(&polled);
         polled
     }
 

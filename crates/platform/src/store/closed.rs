@@ -35,7 +35,7 @@ closed_tx! {
     insert_openid(appid: &str, user_id: &str, openid: &str) -> ();
     openids_of_user(user_id: &str) -> Vec<(String, String)>;
     user_id_by_openid(appid: &str, openid: &str) -> Option<String>;
-    insert_unionid(open_platform_id: &str, user_id: &str, unionid: &str) -> ();
+    insert_unionid(open_platform_id: &str, user_id: &str, unionid: &str) -> bool;
     unionids_of_user(user_id: &str) -> Vec<(String, String)>;
     insert_access_token(token: &AccessToken) -> ();
     access_token(token: &str) -> Option<AccessToken>;

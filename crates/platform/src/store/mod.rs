@@ -88,13 +88,14 @@ pub trait Tx {
     fn openids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>>;
     /// The user behind an openid.
     fn user_id_by_openid(&mut self, appid: &str, openid: &str) -> StoreResult<Option<String>>;
-    /// Records a user's unionid in an open platform account.
+    /// Records a user's unionid in an open platform account; false when the user already has
+    /// one there (nothing is written, and the transaction stays usable on every engine).
     fn insert_unionid(
         &mut self,
         open_platform_id: &str,
         user_id: &str,
         unionid: &str,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
     /// A user's unionids as (open platform id, unionid).
     fn unionids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>>;
 
@@ -299,6 +300,14 @@ pub trait Tx {
     fn card_cells(&mut self, card_id: &str) -> StoreResult<Option<String>>;
     /// Sets a card's pay and self-consume cells.
     fn set_card_cells(&mut self, card_id: &str, cells: &str) -> StoreResult<()>;
+}
+
+/// `url` with wxcard kept in schema `schema` (created when missing by the PostgreSQL engine):
+/// how tests, benchmarks and several deployments share one database.
+#[must_use]
+pub fn database_url_in_schema(url: &str, schema: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-csearch_path%3D{schema}")
 }
 
 /// JSON documents looked up by key only, each kind in a table of its own; the domain owns

@@ -826,19 +826,12 @@ impl Tx for PostgresTx<'_> {
         open_platform_id: &str,
         user_id: &str,
         unionid: &str,
-    ) -> StoreResult<()> {
-        // A conflict is reported without failing the statement, which in PostgreSQL would
-        // abort the whole transaction: the caller treats "already there" as fine.
+    ) -> StoreResult<bool> {
         let inserted = self.execute(
             "INSERT INTO unionids (open_platform_id, user_id, unionid) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             &[&open_platform_id, &user_id, &unionid],
         )?;
-        if inserted == 0 {
-            return Err(StoreError::Conflict(format!(
-                "user {user_id} already has a unionid in {open_platform_id}"
-            )));
-        }
-        Ok(())
+        Ok(inserted == 1)
     }
 
     fn unionids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>> {

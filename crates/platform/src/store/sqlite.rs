@@ -863,12 +863,12 @@ impl Tx for SqliteTx<'_> {
         open_platform_id: &str,
         user_id: &str,
         unionid: &str,
-    ) -> StoreResult<()> {
-        self.execute(
-            "INSERT INTO unionids (open_platform_id, user_id, unionid) VALUES (?1, ?2, ?3)",
+    ) -> StoreResult<bool> {
+        let inserted = self.execute(
+            "INSERT INTO unionids (open_platform_id, user_id, unionid) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
             [open_platform_id, user_id, unionid],
         )?;
-        Ok(())
+        Ok(inserted == 1)
     }
 
     fn unionids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>> {

@@ -64,10 +64,9 @@ async fn postgres_conforms() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_micros();
-    let separator = if url.contains('?') { '&' } else { '?' };
     let store: Arc<dyn Store> =
         crate::store::postgres::PostgresStore::open(&crate::store::postgres::PostgresOptions {
-            url: format!("{url}{separator}options=-csearch_path%3Dconformance_{started}"),
+            url: store::database_url_in_schema(&url, &format!("conformance_{started}")),
             readers: 2,
             max_batch: 64,
         })

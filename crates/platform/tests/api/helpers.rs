@@ -77,11 +77,9 @@ pub(crate) fn test_config(db: &TestDb) -> Config {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |elapsed| elapsed.as_micros())
         });
-        let schema = format!("{schema}_{started}");
-        let separator = if url.contains('?') { '&' } else { '?' };
-        config.database_url = Some(wxcard_platform::config::Secret::new(format!(
-            "{url}{separator}options=-csearch_path%3D{schema}"
-        )));
+        config.database_url = Some(wxcard_platform::config::Secret::new(
+            wxcard_platform::store::database_url_in_schema(&url, &format!("{schema}_{started}")),
+        ));
     }
     config
 }
