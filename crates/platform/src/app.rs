@@ -306,6 +306,7 @@ fn open_postgres(config: &Config, url: &str) -> Result<Arc<dyn Store>, BuildErro
     let options = crate::store::postgres::PostgresOptions {
         url: url.to_owned(),
         readers: config.store.readers,
+        writers: config.store.writers,
         max_batch: config.store.max_batch,
     };
     let store = crate::store::postgres::PostgresStore::open(&options).map_err(|source| {
@@ -393,7 +394,7 @@ async fn code_key(store: &dyn Store, ids: &IdGen) -> Result<Arc<[u8]>, BuildErro
             return Ok(existing);
         }
         tx.set_meta(KEY, &fresh)?;
-        Ok::<_, DomainError>(fresh)
+        Ok::<_, DomainError>(fresh.clone())
     })
     .await
     .map_err(BuildError::State)?;

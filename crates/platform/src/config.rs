@@ -159,10 +159,13 @@ pub struct TokenConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// SQLite reader threads.
+    /// Reader threads (SQLite) or reader connections (PostgreSQL).
     pub readers: usize,
-    /// The most write jobs one SQLite group commit takes.
+    /// The most write jobs one group commit takes (SQLite's writer; on PostgreSQL the jobs run
+    /// again after a conflict, at most 64).
     pub max_batch: usize,
+    /// PostgreSQL writer connections: how many write transactions one instance runs at once.
+    pub writers: usize,
     /// `full` (survives power loss) or `normal` (survives a crash of wxcard).
     pub synchronous: String,
 }
@@ -201,6 +204,7 @@ impl Default for StoreConfig {
         Self {
             readers: 2,
             max_batch: 512,
+            writers: 16,
             synchronous: "full".into(),
         }
     }
@@ -221,6 +225,7 @@ pub const KEYS: &[&str] = &[
     "tokens.login_code_ttl",
     "store.readers",
     "store.max_batch",
+    "store.writers",
     "store.synchronous",
     "review.mode",
     "review.delay_seconds",

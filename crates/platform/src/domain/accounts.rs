@@ -80,7 +80,7 @@ impl AccountService {
             let seq = IdGen::next(tx, "open_platform")?;
             let open_platform = OpenPlatform {
                 id: format!("op_{}", ids.hex("open_platform", &seq, 12)),
-                name,
+                name: name.clone(),
                 created_at: now,
             };
             tx.insert_open_platform(&open_platform)?;
@@ -113,9 +113,9 @@ impl AccountService {
                 appid: format!("wx{}", ids.hex("appid", &seq, 16)),
                 secret: ids.hex("secret", &seq, 32),
                 kind,
-                name,
+                name: name.clone(),
                 original_id: format!("gh_{}", ids.hex("original_id", &seq, 12)),
-                open_platform_id,
+                open_platform_id: open_platform_id.clone(),
                 created_at: now,
             };
             tx.insert_app(&app)?;
@@ -173,11 +173,11 @@ impl AccountService {
             let seq = IdGen::next(tx, "user")?;
             let user = User {
                 user_id: format!("user_{}", ids.hex("user", &seq, 8)),
-                nickname,
-                profile,
-                client_os,
-                client_version,
-                base_library,
+                nickname: nickname.clone(),
+                profile: profile.clone(),
+                client_os: client_os.clone(),
+                client_version: client_version.clone(),
+                base_library: base_library.clone(),
                 created_at: now,
             };
             tx.insert_user(&user)?;
@@ -204,7 +204,7 @@ impl AccountService {
                 .ok_or_else(|| DomainError::UnknownApp(appid.clone()))?;
             if app.kind != AppKind::ServiceAccount {
                 return Err(DomainError::WrongAppKind {
-                    appid,
+                    appid: appid.clone(),
                     needed: AppKind::ServiceAccount,
                     actual: app.kind,
                 });
@@ -249,7 +249,8 @@ impl AccountService {
     /// When there is no such app or storage fails.
     pub async fn app(&self, appid: String) -> Result<App, DomainError> {
         store::read(&*self.store, move |tx: &mut dyn Tx| {
-            tx.app(&appid)?.ok_or(DomainError::UnknownApp(appid))
+            tx.app(&appid)?
+                .ok_or(DomainError::UnknownApp(appid.clone()))
         })
         .await
     }

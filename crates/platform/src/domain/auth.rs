@@ -247,7 +247,7 @@ impl AuthService {
             let seq = IdGen::next(tx, "ticket")?;
             let ticket = Ticket {
                 ticket: ids.url_safe("ticket", &seq, 86),
-                appid,
+                appid: appid.clone(),
                 ticket_type,
                 issued_at: now,
                 expires_at: now + lifetimes.ticket,
@@ -314,14 +314,14 @@ impl AuthService {
                 .ok_or_else(|| DomainError::UnknownApp(appid.clone()))?;
             require_kind(&app, AppKind::MiniProgram)?;
             if tx.user(&user_id)?.is_none() {
-                return Err(DomainError::UnknownUser(user_id));
+                return Err(DomainError::UnknownUser(user_id.clone()));
             }
             let seq = IdGen::next(tx, "login_code")?;
             let session_key = ids.base64("session_key", &seq, 16);
             let code = LoginCode {
                 code: ids.url_safe("login_code", &seq, 32),
-                appid,
-                user_id,
+                appid: appid.clone(),
+                user_id: user_id.clone(),
                 session_key,
                 issued_at: now,
                 expires_at: now + lifetimes.login_code,

@@ -103,7 +103,7 @@ impl CardService {
                     ids.app_prefix(&appid),
                     ids.url_safe("card_id", &seq, 22)
                 ),
-                appid,
+                appid: appid.clone(),
                 card_type: new_card.card_type.wire_name().to_owned(),
                 document: new_card.document.to_string(),
                 status: CardStatus::NotVerify,
@@ -121,7 +121,7 @@ impl CardService {
             tx.insert_card(&card)?;
             Ok(CreatedCard {
                 card_id: card.card_id,
-                ignored: new_card.ignored,
+                ignored: new_card.ignored.clone(),
             })
         })
         .await
@@ -378,7 +378,9 @@ impl CardService {
                 reject_card(
                     tx,
                     &mut card,
-                    reason.unwrap_or_else(|| "rejected by the reviewer".into()),
+                    reason
+                        .clone()
+                        .unwrap_or_else(|| "rejected by the reviewer".into()),
                     now,
                 )?;
             }
@@ -474,9 +476,9 @@ impl CardService {
             let qrcode = QrCode {
                 ticket: ids.base64("qr_ticket", &seq, 72),
                 url_id: ids.url_safe("qr_url", &seq, 22),
-                appid,
-                action_name,
-                action_info,
+                appid: appid.clone(),
+                action_name: action_name.clone(),
+                action_info: action_info.clone(),
                 created_at: now,
                 expires_at: now + lifetime,
             };
@@ -559,7 +561,7 @@ impl CardService {
                 }
             }
             let page_id = i64::try_from(tx.next_seq("landing_page")?).unwrap_or(i64::MAX);
-            let page = LandingPage { page_id, appid, banner, page_title, can_share, scene, card_list, created_at: now };
+            let page = LandingPage { page_id, appid: appid.clone(), banner: banner.clone(), page_title: page_title.clone(), can_share, scene: scene.clone(), card_list: card_list.clone(), created_at: now };
             tx.insert_landing_page(&page)?;
             Ok(page)
         })

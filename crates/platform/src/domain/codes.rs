@@ -99,7 +99,7 @@ impl CodeService {
     pub async fn claim(&self, claim: Claim) -> Result<UserCard, DomainError> {
         let (ids, now) = (self.ids.clone(), self.clock.now());
         store::write(&*self.store, move |tx: &mut dyn Tx| {
-            claim_in(tx, &ids, claim, now)
+            claim_in(tx, &ids, claim.clone(), now)
         })
         .await
     }
@@ -162,7 +162,7 @@ impl CodeService {
                 code: user_card.code.clone(),
                 openid: user_card.openid.clone(),
                 consume_source: "FROM_API".into(),
-                outer_str,
+                outer_str: outer_str.clone(),
                 verify_code: None,
                 remark_amount: None,
             };
@@ -234,7 +234,7 @@ impl CodeService {
             }
             let user_card = find_code(tx, &appid, &code, Some(&card_id))?;
             if tx.code_in_use(&card_id, &new_code)? {
-                return Err(DomainError::CodeTaken(new_code));
+                return Err(DomainError::CodeTaken(new_code.clone()));
             }
             tx.set_user_card_code(user_card.id, &new_code)?;
             Ok(())
@@ -300,6 +300,7 @@ impl CodeService {
             require_deposit_mode(&card)?;
             let duplicate = tx.deposit_codes(&card_id, &codes)?;
             let succ = codes
+                .clone()
                 .into_iter()
                 .filter(|code| !duplicate.contains(code))
                 .collect();
@@ -339,6 +340,7 @@ impl CodeService {
             require_deposit_mode(&card)?;
             let exist = tx.deposited_among(&card_id, &codes)?;
             let not_exist = codes
+                .clone()
                 .into_iter()
                 .filter(|code| !exist.contains(code))
                 .collect();
@@ -356,7 +358,7 @@ impl CodeService {
         let user_id = user_id.to_owned();
         store::read(&*self.store, move |tx: &mut dyn Tx| {
             if tx.user(&user_id)?.is_none() {
-                return Err(DomainError::UnknownUser(user_id));
+                return Err(DomainError::UnknownUser(user_id.clone()));
             }
             let mut package = Vec::new();
             for user_card in tx.user_cards_of_user(&user_id)?.into_iter().rev() {
@@ -490,7 +492,7 @@ impl CodeService {
         );
         store::write(&*self.store, move |tx: &mut dyn Tx| {
             if tx.user_id_by_openid(&appid, &openid)?.is_none() {
-                return Err(DomainError::UnknownOpenid(openid));
+                return Err(DomainError::UnknownOpenid(openid.clone()));
             }
             let user_card = find_code(tx, &appid, &code, Some(&card_id))?;
             let current = tx.code_extra(user_card.id, CodeExtra::Mark)?;
@@ -574,7 +576,7 @@ impl CodeService {
             tx.insert_gift(&crate::domain::model::Gift {
                 gift_id: gift_id.clone(),
                 user_card_id: user_card.id,
-                from_user_id: user_id,
+                from_user_id: user_id.clone(),
                 status: "pending".into(),
                 created_at: now,
                 expires_at: now + GIFT_LIFETIME,
@@ -625,7 +627,7 @@ impl CodeService {
                 .card(&given.card_id)?
                 .ok_or_else(|| DomainError::UnknownCard(given.card_id.clone()))?;
             if tx.user(&user_id)?.is_none() {
-                return Err(DomainError::UnknownUser(user_id));
+                return Err(DomainError::UnknownUser(user_id.clone()));
             }
             let openid = openid_in(tx, &user_id, &given.appid)?;
             let received = if card.code_mode == "system" {
@@ -1126,7 +1128,7 @@ impl CodeService {
                 .card_cells(&card_id)?
                 .and_then(|text| serde_json::from_str(&text).ok())
                 .unwrap_or(Value::Null);
-            let event = match action {
+            let event = match action.clone() {
                 CounterAction::SelfConsume {
                     verify_code,
                     remark_amount,

@@ -754,16 +754,16 @@ impl MemberService {
                 )));
             }
             member.has_active = true;
-            member.membership_number = request.membership_number;
+            member.membership_number = request.membership_number.clone();
             member.bonus = request.init_bonus.unwrap_or(0);
             member.balance = request.init_balance.unwrap_or(0);
-            member.background_pic_url = request.background_pic_url;
+            member.background_pic_url = request.background_pic_url.clone();
             member.activate_begin_time = request.activate_begin_time;
             member.activate_end_time = request.activate_end_time;
             member.custom_field_values = [
-                request.init_custom_field_value1.unwrap_or_default(),
-                request.init_custom_field_value2.unwrap_or_default(),
-                request.init_custom_field_value3.unwrap_or_default(),
+                request.init_custom_field_value1.clone().unwrap_or_default(),
+                request.init_custom_field_value2.clone().unwrap_or_default(),
+                request.init_custom_field_value3.clone().unwrap_or_default(),
             ];
             member.activated_at = Some(now);
             put_member(tx, user_card.id, &member)
@@ -853,13 +853,13 @@ impl MemberService {
             let modify_balance = balance - member.balance;
             member.bonus = bonus;
             member.balance = balance;
-            if let Some(url) = request.background_pic_url {
+            if let Some(url) = request.background_pic_url.clone() {
                 member.background_pic_url = Some(url);
             }
             for (slot, value) in [
-                request.custom_field_value1,
-                request.custom_field_value2,
-                request.custom_field_value3,
+                request.custom_field_value1.clone(),
+                request.custom_field_value2.clone(),
+                request.custom_field_value3.clone(),
             ]
             .into_iter()
             .enumerate()
@@ -957,7 +957,7 @@ impl MemberService {
             let session = Session {
                 session_id: format!("cs_{}", ids.hex("component-session", &seq, 24)),
                 user_id: user.user_id,
-                mini_program,
+                mini_program: mini_program.clone(),
                 card_id,
                 card_appid,
                 outer_str,

@@ -302,7 +302,7 @@ impl Deliverer {
             let lease_until =
                 now + i64::try_from(self.settings.timeout.as_secs()).unwrap_or(5) * 2 + 30;
             let limit = u32::try_from(self.settings.concurrency).unwrap_or(64);
-            let due = store::write(&*self.store, move |tx: &mut dyn Tx| {
+            let due = store::write_row_locked(&*self.store, move |tx: &mut dyn Tx| {
                 Ok::<_, DomainError>(tx.lease_due_events(now, lease_until, limit)?)
             })
             .await?;
@@ -330,7 +330,7 @@ impl Deliverer {
         let Some(push) = due.push.clone() else {
             // No push URL yet: release the lease and look again later.
             let id = due.event.id;
-            store::write(&*self.store, move |tx: &mut dyn Tx| {
+            store::write_row_locked(&*self.store, move |tx: &mut dyn Tx| {
                 Ok::<_, DomainError>(tx.requeue_event(id, now + 1)?)
             })
             .await?;
@@ -387,7 +387,7 @@ impl Deliverer {
         if let Some(error) = &attempt.error {
             tracing::info!(target: "wxcard::push", "event {} ({}) attempt {number} to {} failed: {error}", due.event.id, due.event.event, push.url);
         }
-        store::write(&*self.store, move |tx: &mut dyn Tx| {
+        store::write_row_locked(&*self.store, move |tx: &mut dyn Tx| {
             Ok::<_, DomainError>(tx.finish_attempt(&attempt, status, next)?)
         })
         .await?;

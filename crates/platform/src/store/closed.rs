@@ -1,6 +1,6 @@
 //! [`ClosedTx`]: what a job runs against when its engine could not open a transaction.
 
-use super::{CodeExtra, Document, StoreError, StoreResult, Tx};
+use super::{CodeExtra, Document, Job, StoreError, StoreResult, Tx};
 use crate::domain::events::EventFilter;
 use crate::domain::model::{
     AccessToken, App, Card, CardStatus, DeliveryAttempt, DueEvent, Gift, LandingPage, LoginCode,
@@ -11,6 +11,17 @@ use crate::domain::model::{
 /// Stands in for a transaction when the storage thread could not open one, so that a job can
 /// still be turned into an answer for its caller. Every call fails.
 pub(crate) struct ClosedTx;
+
+/// Answers a job that cannot run with `error`, touching no database.
+pub(crate) fn refuse(mut job: Job, error: StoreError) {
+    refuse_in_place(&mut job, error);
+}
+
+/// [`refuse`] for a job that is borrowed.
+pub(crate) fn refuse_in_place(job: &mut Job, error: StoreError) {
+    let outcome = job(&mut ClosedTx);
+    (outcome.complete)(Err(error));
+}
 
 macro_rules! closed_tx {
     ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {

@@ -14,6 +14,7 @@ mod tests;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
@@ -352,13 +353,21 @@ impl fmt::Debug for JobOutcome {
     }
 }
 
-/// A unit of work for a storage thread.
-pub type Job = Box<dyn FnOnce(&mut dyn Tx) -> JobOutcome + Send>;
+/// A unit of work for a storage thread. An engine may run it more than once: when a
+/// transaction has to be retried (a PostgreSQL serialization failure), the job runs again
+/// from the start and only the outcome of the run that committed answers its caller.
+pub type Job = Box<dyn FnMut(&mut dyn Tx) -> JobOutcome + Send>;
 
 /// A database. Held as `Arc<dyn Store>`; see [`write`] and [`read`] for the typed entry points.
 pub trait Store: Send + Sync + 'static {
     /// Queues a job that may write; it runs in a transaction that commits before it answers.
     fn submit_write(&self, job: Job);
+    /// Queues a write job whose rules hold by the row locks it takes itself (`FOR UPDATE`,
+    /// an `UPDATE … WHERE id`), so that it need not be checked against the other writers: the
+    /// outbox's leases. An engine that runs writers one at a time treats it as any write.
+    fn submit_row_locked_write(&self, job: Job) {
+        self.submit_write(job);
+    }
     /// Queues a job that only reads, on a reader connection.
     fn submit_read(&self, job: Job);
     /// Which engine this is.
@@ -372,7 +381,8 @@ impl fmt::Debug for dyn Store {
 }
 
 /// Runs `work` in a write transaction and returns its result once the transaction committed.
-/// If `work` fails, its writes are rolled back and its error returned.
+/// If `work` fails, its writes are rolled back and its error returned. `work` may run more
+/// than once (a retried transaction), so it touches nothing but `tx`.
 pub fn write<T, E, F>(
     store: &dyn Store,
     work: F,
@@ -380,10 +390,26 @@ pub fn write<T, E, F>(
 where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
-    F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
 {
     let (job, answer) = job(work);
     store.submit_write(job);
+    answer
+}
+
+/// [`write`] for work whose rules hold by the row locks its statements take (see
+/// [`Store::submit_row_locked_write`]).
+pub fn write_row_locked<T, E, F>(
+    store: &dyn Store,
+    work: F,
+) -> impl Future<Output = Result<T, E>> + Send + 'static
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+{
+    let (job, answer) = job(work);
+    store.submit_row_locked_write(job);
     answer
 }
 
@@ -395,7 +421,7 @@ pub fn read<T, E, F>(
 where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
-    F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
 {
     let (job, answer) = job(work);
     store.submit_read(job);
@@ -408,11 +434,15 @@ fn job<T, E, F>(work: F) -> (Job, Answer<T, E>)
 where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
-    F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
 {
     let (sender, receiver) = oneshot::channel::<Result<T, E>>();
+    // Shared by the outcomes of every run: the one that is completed takes it.
+    let sender = Arc::new(Mutex::new(Some(sender)));
+    let mut work = work;
     let job: Job = Box::new(move |tx: &mut dyn Tx| {
         let result = work(tx);
+        let sender = Arc::clone(&sender);
         JobOutcome {
             rollback: result.is_err(),
             complete: Box::new(move |committed: StoreResult<()>| {
@@ -420,8 +450,14 @@ where
                     Ok(()) => result,
                     Err(error) => Err(E::from(error)),
                 };
+                let taken = sender
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
                 // The caller may have gone away (a dropped request); nothing to tell then.
-                let _ = sender.send(answer);
+                if let Some(sender) = taken {
+                    let _ = sender.send(answer);
+                }
             }),
         }
     });

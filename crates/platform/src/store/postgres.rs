@@ -56,6 +56,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_members",
         include_str!("../../migrations/postgres/0007_members.sql"),
     ),
+    (
+        "0008_room_for_updates",
+        include_str!("../../migrations/postgres/0008_room_for_updates.sql"),
+    ),
 ];
 
 /// The advisory lock every write transaction takes (any fixed number; "wxcard" on a phone pad).
@@ -70,14 +74,33 @@ pub struct PostgresOptions {
     pub url: String,
     /// Reader connections (and threads).
     pub readers: usize,
-    /// The most jobs one group commit takes.
+    /// Writer connections (and threads): how many write transactions one instance runs at once.
+    pub writers: usize,
+    /// The most conflicted jobs one group commit takes.
     pub max_batch: usize,
 }
 
 /// A PostgreSQL database behind the [`Store`] trait.
 pub struct PostgresStore {
-    writer: Mutex<mpsc::Sender<Job>>,
+    writer: Mutex<mpsc::Sender<WriteJob>>,
     readers: Mutex<mpsc::Sender<Job>>,
+}
+
+/// A write job and how it is kept apart from the other writers.
+struct WriteJob {
+    job: Job,
+    isolation: Isolation,
+}
+
+/// The isolation level a write job runs at beside the other writers.
+#[derive(Clone, Copy)]
+enum Isolation {
+    /// Checked by PostgreSQL against every other serializable writer: any job.
+    Serializable,
+    /// Kept apart only by the row locks its statements take: the outbox's leases. Such a job
+    /// takes no predicate locks, so its scans of the outbox do not conflict with the writers
+    /// that add events.
+    RowLocked,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -144,24 +167,47 @@ impl PostgresStore {
     pub fn open(options: &PostgresOptions) -> StoreResult<Arc<Self>> {
         // The blocking client runs its own small runtime, which cannot start on a thread that
         // drives tokio: each storage thread connects for itself and reports how it went.
-        let (write_sender, write_receiver) = mpsc::channel::<Job>();
-        let max_batch = options.max_batch.max(1);
+        // The thread for jobs that conflicted connects first and migrates the database.
+        let (alone_sender, alone_receiver) = mpsc::channel::<Job>();
+        // Savepoints past 64 in one transaction slow every snapshot on the server down.
+        let max_batch = options.max_batch.clamp(1, 64);
         let url = options.url.clone();
-        spawn_connected("wxcard-pg-writer".into(), move |ready| {
-            let opened = Connection::open(&url).and_then(|mut writer| {
-                prepare_database(&mut writer.client)?;
-                Ok(writer)
+        spawn_connected("wxcard-pg-alone".into(), move |ready| {
+            let opened = Connection::open(&url).and_then(|mut connection| {
+                prepare_database(&mut connection.client)?;
+                Ok(connection)
             });
             match opened {
-                Ok(mut writer) => {
+                Ok(mut connection) => {
                     let _ = ready.send(Ok(()));
-                    run_writer(&mut writer, &url, &write_receiver, max_batch);
+                    run_alone(&mut connection, &url, &alone_receiver, max_batch);
                 }
                 Err(error) => {
                     let _ = ready.send(Err(error));
                 }
             }
         })?;
+
+        let (write_sender, write_receiver) = mpsc::channel::<WriteJob>();
+        let write_receiver = Arc::new(Mutex::new(write_receiver));
+        for index in 0..options.writers.max(1) {
+            let queue = Arc::clone(&write_receiver);
+            let alone = alone_sender.clone();
+            let url = options.url.clone();
+            spawn_connected(
+                format!("wxcard-pg-writer-{index}"),
+                move |ready| match Connection::open(&url) {
+                    Ok(mut connection) => {
+                        let _ = ready.send(Ok(()));
+                        run_writer(&mut connection, &url, &queue, &alone);
+                    }
+                    Err(error) => {
+                        let _ = ready.send(Err(error));
+                    }
+                },
+            )?;
+        }
+        drop(alone_sender);
 
         let (read_sender, read_receiver) = mpsc::channel::<Job>();
         let read_receiver = Arc::new(Mutex::new(read_receiver));
@@ -190,7 +236,11 @@ impl PostgresStore {
 
 impl Store for PostgresStore {
     fn submit_write(&self, job: Job) {
-        submit(&self.writer, job);
+        submit_write(&self.writer, job, Isolation::Serializable);
+    }
+
+    fn submit_row_locked_write(&self, job: Job) {
+        submit_write(&self.writer, job, Isolation::RowLocked);
     }
 
     fn submit_read(&self, job: Job) {
@@ -215,14 +265,23 @@ fn spawn_connected(
     connected.recv().unwrap_or(Err(StoreError::Closed))
 }
 
+fn submit_write(queue: &Mutex<mpsc::Sender<WriteJob>>, job: Job, isolation: Isolation) {
+    let sender = queue
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    if let Err(mpsc::SendError(write)) = sender.send(WriteJob { job, isolation }) {
+        super::closed::refuse(write.job, StoreError::Closed);
+    }
+}
+
 fn submit(queue: &Mutex<mpsc::Sender<Job>>, job: Job) {
     let sender = queue
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
     if let Err(mpsc::SendError(job)) = sender.send(job) {
-        let outcome = job(&mut super::closed::ClosedTx);
-        (outcome.complete)(Err(StoreError::Closed));
+        super::closed::refuse(job, StoreError::Closed);
     }
 }
 
@@ -291,7 +350,35 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     Ok(())
 }
 
+/// Runs write jobs side by side with the other writers until the store is gone.
 fn run_writer(
+    connection: &mut Connection,
+    url: &str,
+    queue: &Mutex<mpsc::Receiver<WriteJob>>,
+    alone: &mpsc::Sender<Job>,
+) {
+    while let Some(WriteJob { mut job, isolation }) = next_job(queue) {
+        connection.reopen_if_closed(url);
+        if let Attempt::Conflict(error) = attempt_write(connection, &mut job, isolation) {
+            tracing::debug!(%error, "a write transaction conflicted; it runs again alone");
+            if let Err(mpsc::SendError(job)) = alone.send(job) {
+                super::closed::refuse(job, StoreError::Closed);
+            }
+        }
+    }
+}
+
+/// Takes the next queued job; `None` once the store is gone.
+fn next_job<T>(queue: &Mutex<mpsc::Receiver<T>>) -> Option<T> {
+    queue
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .recv()
+        .ok()
+}
+
+/// Runs the jobs that conflicted, in group commits under the exclusive writers' lock.
+fn run_alone(
     connection: &mut Connection,
     url: &str,
     queue: &mpsc::Receiver<Job>,
@@ -306,12 +393,99 @@ fn run_writer(
                 Err(_) => break,
             }
         }
-        run_batch(connection, batch);
+        run_alone_batch(connection, batch);
     }
 }
 
-/// Runs queued jobs in one transaction, one savepoint each, then answers them all.
-fn run_batch(connection: &mut Connection, batch: Vec<Job>) {
+/// What became of one run of a write job.
+enum Attempt {
+    /// Committed, or rolled back for good; its caller has its answer.
+    Done,
+    /// Rolled back because it conflicted with another transaction; the job may run again.
+    Conflict(String),
+}
+
+/// Runs one job in its own serializable transaction, beside the other writers (each holds the
+/// writers' lock shared), and answers its caller after the commit, unless it conflicted.
+fn attempt_write(connection: &mut Connection, job: &mut Job, isolation: Isolation) -> Attempt {
+    let level = match isolation {
+        Isolation::Serializable => "SERIALIZABLE",
+        Isolation::RowLocked => "READ COMMITTED",
+    };
+    let began = connection.client.batch_execute(&format!(
+        "BEGIN ISOLATION LEVEL {level}; SELECT pg_advisory_xact_lock_shared({WRITER_LOCK})"
+    ));
+    match began {
+        Ok(()) => run_in_transaction(connection, job),
+        Err(error) => {
+            let _ = connection.client.batch_execute("ROLLBACK");
+            super::closed::refuse_in_place(job, backend(error));
+            Attempt::Done
+        }
+    }
+}
+
+/// Runs `job` inside the open transaction, then commits it or rolls it back.
+fn run_in_transaction(connection: &mut Connection, job: &mut Job) -> Attempt {
+    let mut tx = PostgresTx {
+        connection: &mut *connection,
+        failed: None,
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
+    let failed = tx.failed.take();
+    let Ok(outcome) = outcome else {
+        tracing::error!("a storage job panicked; its writes were rolled back");
+        let _ = connection.client.batch_execute("ROLLBACK");
+        // Dropping the job drops its answer channel: the caller learns the store failed.
+        return Attempt::Done;
+    };
+    if let Some(failed) = failed {
+        let _ = connection.client.batch_execute("ROLLBACK");
+        if failed.retry {
+            return Attempt::Conflict(failed.message);
+        }
+        // A job that failed on its own already carries its error; one that returned success
+        // after a failed statement is told its writes are gone.
+        (outcome.complete)(if outcome.rollback {
+            Ok(())
+        } else {
+            Err(StoreError::Backend(failed.message.into()))
+        });
+        return Attempt::Done;
+    }
+    if outcome.rollback {
+        let _ = connection.client.batch_execute("ROLLBACK");
+        (outcome.complete)(Ok(()));
+        return Attempt::Done;
+    }
+    match connection.client.batch_execute("COMMIT") {
+        Ok(()) => {
+            (outcome.complete)(Ok(()));
+            Attempt::Done
+        }
+        Err(error) => {
+            let _ = connection.client.batch_execute("ROLLBACK");
+            if is_conflict(&error) {
+                Attempt::Conflict(describe(&error))
+            } else {
+                (outcome.complete)(Err(backend(error)));
+                Attempt::Done
+            }
+        }
+    }
+}
+
+/// A serialization failure or a deadlock: the transaction did nothing and may run again.
+fn is_conflict(error: &postgres::Error) -> bool {
+    error.code().is_some_and(|code| {
+        *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
+    })
+}
+
+/// Runs jobs that conflicted in one transaction, one savepoint each, alone: the exclusive
+/// writers' lock waits until no other writer of any instance is in a transaction and keeps
+/// new ones out until the commit. Answers them all after the commit.
+fn run_alone_batch(connection: &mut Connection, batch: Vec<Job>) {
     // One round trip opens the transaction, takes the writers' lock and opens the first job's
     // savepoint; after each job, one more closes its savepoint and opens the next job's (a
     // rolled-back savepoint stays open for the next job). COMMIT releases the last one.
@@ -322,8 +496,7 @@ fn run_batch(connection: &mut Connection, batch: Vec<Job>) {
         let _ = connection.client.batch_execute("ROLLBACK");
         let message = error.to_string();
         for job in batch {
-            let outcome = job(&mut super::closed::ClosedTx);
-            (outcome.complete)(Err(StoreError::Backend(message.clone().into())));
+            super::closed::refuse(job, StoreError::Backend(message.clone().into()));
         }
         return;
     }
@@ -333,7 +506,7 @@ fn run_batch(connection: &mut Connection, batch: Vec<Job>) {
     let mut completions: Vec<(Completion, Option<StoreError>)> = Vec::with_capacity(batch.len());
     // A savepoint that could not be opened or closed leaves the transaction unusable.
     let mut broken: Option<String> = None;
-    for job in batch {
+    for mut job in batch {
         if broken.is_some() {
             let outcome = job(&mut super::closed::ClosedTx);
             completions.push((outcome.complete, None));
@@ -361,7 +534,9 @@ fn run_batch(connection: &mut Connection, batch: Vec<Job>) {
             Ok(outcome) => {
                 // A job that failed on its own already carries its error; one that returned
                 // success after a failed statement is told its writes are gone.
-                let forced = failed.filter(|_| !outcome.rollback);
+                let forced = failed
+                    .filter(|_| !outcome.rollback)
+                    .map(|failed| StoreError::Backend(failed.message.into()));
                 completions.push((outcome.complete, forced));
             }
             Err(_) => tracing::error!("a storage job panicked; its writes were rolled back"),
@@ -392,22 +567,15 @@ type Completion = Box<dyn FnOnce(StoreResult<()>) + Send>;
 
 fn run_reader(connection: &mut Connection, url: &str, queue: &Mutex<mpsc::Receiver<Job>>) {
     loop {
-        let job = {
-            let queue = queue
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            match queue.recv() {
-                Ok(job) => job,
-                Err(_) => return,
-            }
+        let Some(mut job) = next_job(queue) else {
+            return;
         };
         connection.reopen_if_closed(url);
         if let Err(error) = connection
             .client
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         {
-            let outcome = job(&mut super::closed::ClosedTx);
-            (outcome.complete)(Err(backend(error)));
+            super::closed::refuse_in_place(&mut job, backend(error));
             continue;
         }
         let mut tx = PostgresTx {
@@ -423,6 +591,17 @@ fn run_reader(connection: &mut Connection, url: &str, queue: &Mutex<mpsc::Receiv
                 let _ = connection.client.batch_execute("ROLLBACK");
             }
         }
+    }
+}
+
+/// The server's words for a failed statement (a `postgres::Error` shows only "db error").
+fn describe(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{} ({detail})", db.message()),
+            None => db.message().to_owned(),
+        },
+        None => error.to_string(),
     }
 }
 
@@ -455,15 +634,25 @@ struct PostgresTx<'c> {
     connection: &'c mut Connection,
     /// The first statement that failed: PostgreSQL then refuses every later one in the
     /// transaction, so the job's writes are rolled back whatever it returns.
-    failed: Option<StoreError>,
+    failed: Option<Failed>,
+}
+
+/// The first failed statement of a job.
+struct Failed {
+    message: String,
+    /// A serialization failure or a deadlock: the job may run again.
+    retry: bool,
 }
 
 impl PostgresTx<'_> {
     /// Notes a failed statement (the first one) and passes its error on.
-    fn note<T>(&mut self, result: Result<T, postgres::Error>) -> StoreResult<T> {
+    fn note<T>(&mut self, sql: &str, result: Result<T, postgres::Error>) -> StoreResult<T> {
         result.map_err(|error| {
             if self.failed.is_none() {
-                self.failed = Some(StoreError::Backend(error.to_string().into()));
+                self.failed = Some(Failed {
+                    message: format!("{}, in: {sql}", describe(&error)),
+                    retry: is_conflict(&error),
+                });
             }
             map_error(error)
         })
@@ -471,9 +660,9 @@ impl PostgresTx<'_> {
 
     fn execute(&mut self, sql: &str, params: Params<'_>) -> StoreResult<u64> {
         let statement = self.connection.statement(sql);
-        let statement = self.note(statement)?;
+        let statement = self.note(sql, statement)?;
         let executed = self.connection.client.execute(&statement, params);
-        self.note(executed)
+        self.note(sql, executed)
     }
 
     fn query_one<T>(
@@ -483,9 +672,9 @@ impl PostgresTx<'_> {
         map: impl FnOnce(&Row) -> StoreResult<T>,
     ) -> StoreResult<Option<T>> {
         let statement = self.connection.statement(sql);
-        let statement = self.note(statement)?;
+        let statement = self.note(sql, statement)?;
         let row = self.connection.client.query_opt(&statement, params);
-        let row = self.note(row)?;
+        let row = self.note(sql, row)?;
         row.as_ref().map(map).transpose()
     }
 
@@ -496,9 +685,9 @@ impl PostgresTx<'_> {
         map: impl FnMut(&Row) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
         let statement = self.connection.statement(sql);
-        let statement = self.note(statement)?;
+        let statement = self.note(sql, statement)?;
         let rows = self.connection.client.query(&statement, params);
-        let rows = self.note(rows)?;
+        let rows = self.note(sql, rows)?;
         rows.iter().map(map).collect()
     }
 }

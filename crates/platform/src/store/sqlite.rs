@@ -54,6 +54,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_members",
         include_str!("../../migrations/sqlite/0007_members.sql"),
     ),
+    (
+        "0008_room_for_updates",
+        include_str!("../../migrations/sqlite/0008_room_for_updates.sql"),
+    ),
 ];
 
 /// How hard a commit tries to reach the disk.
@@ -247,8 +251,7 @@ impl Store for SqliteStore {
             .clone();
         if let Err(mpsc::SendError(job)) = sender.send(job) {
             // The writer thread is gone: answer the caller instead of leaving it waiting.
-            let outcome = job(&mut super::closed::ClosedTx);
-            (outcome.complete)(Err(StoreError::Closed));
+            super::closed::refuse(job, StoreError::Closed);
         }
     }
 
@@ -261,8 +264,7 @@ impl Store for SqliteStore {
         let connection = match idle.map_or_else(|| open_connection(&self.path, true), Ok) {
             Ok(connection) => connection,
             Err(error) => {
-                let outcome = job(&mut super::closed::ClosedTx);
-                (outcome.complete)(Err(error));
+                super::closed::refuse(job, error);
                 return;
             }
         };
@@ -362,14 +364,13 @@ fn run_batch(connection: &Connection, batch: Vec<Job>, caches: &Caches) {
     if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
         let message = error.to_string();
         for job in batch {
-            let outcome = job(&mut super::closed::ClosedTx);
-            (outcome.complete)(Err(StoreError::Backend(message.clone().into())));
+            super::closed::refuse(job, StoreError::Backend(message.clone().into()));
         }
         return;
     }
     let mut completions = Vec::with_capacity(batch.len());
     let written = Written::default();
-    for job in batch {
+    for mut job in batch {
         if let Err(error) = exec_cached(connection, "SAVEPOINT job") {
             tracing::error!(error = %error, "could not open a savepoint");
             continue;
@@ -422,7 +423,7 @@ fn run_batch(connection: &Connection, batch: Vec<Job>, caches: &Caches) {
 /// Runs a read job on `connection`, in a snapshot that begins with its first statement (a
 /// job answered from the card cache touches no table); gives the connection back unless the
 /// job panicked (its state is then unknown).
-fn run_read(connection: Connection, job: Job, caches: &Caches) -> Option<Connection> {
+fn run_read(connection: Connection, mut job: Job, caches: &Caches) -> Option<Connection> {
     let started = Cell::new(None);
     let mut tx = SqliteTx {
         connection: &connection,

@@ -68,6 +68,7 @@ async fn postgres_conforms() {
         crate::store::postgres::PostgresStore::open(&crate::store::postgres::PostgresOptions {
             url: store::database_url_in_schema(&url, &format!("conformance_{started}")),
             readers: 2,
+            writers: 4,
             max_batch: 64,
         })
         .unwrap();
@@ -113,12 +114,38 @@ async fn sqlite_conforms() {
 /// Every engine runs these checks.
 async fn conformance(store: Arc<dyn Store>) {
     concurrent_writes_each_commit_exactly_once(&store).await;
+    concurrent_read_modify_writes_lose_no_update(&store).await;
     a_failing_job_rolls_back_only_its_own_writes(&store).await;
     constraint_violations_are_conflicts(&store).await;
     reads_see_committed_writes(&store).await;
     a_card_read_after_an_update_commits_shows_the_update(&store).await;
     card_reads_racing_updates_end_on_the_last_update(&store).await;
     code_lookups_show_every_committed_change_to_a_code(&store).await;
+}
+
+/// Jobs that read a value and write it back changed, with no lock of their own, as the domain
+/// does with stock: whatever the engine runs side by side, none may overwrite another's write.
+async fn concurrent_read_modify_writes_lose_no_update(store: &Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let store = Arc::clone(store);
+        tasks.push(tokio::spawn(async move {
+            store::write(&*store, |tx: &mut dyn Tx| {
+                let seen: u32 = tx
+                    .meta("read-modify-write")?
+                    .map_or(0, |text| text.parse().unwrap_or(0));
+                tx.set_meta("read-modify-write", &(seen + 1).to_string())
+            })
+            .await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let total = store::read(&**store, |tx: &mut dyn Tx| tx.meta("read-modify-write"))
+        .await
+        .unwrap();
+    assert_eq!(total.as_deref(), Some("200"));
 }
 
 async fn concurrent_writes_each_commit_exactly_once(store: &Arc<dyn Store>) {

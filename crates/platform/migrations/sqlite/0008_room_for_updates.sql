@@ -1,0 +1,3 @@
+-- Nothing to do in SQLite: the PostgreSQL migration of this name leaves room on each page for
+-- rows that change (fillfactor), which SQLite does not offer. Kept so that both engines apply
+-- migrations of the same names.
