@@ -1,3 +1,4 @@
 -- Nothing to do in SQLite: the PostgreSQL migration of this name leaves room on each page for
--- rows that change (fillfactor), which SQLite does not offer. Kept so that both engines apply
+-- rows that change (fillfactor), which SQLite does not offer, and adds the lock its parallel
+-- writers share (SQLite has one writer). Kept so that both engines apply
 -- migrations of the same names.

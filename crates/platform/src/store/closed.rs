@@ -19,8 +19,12 @@ pub(crate) fn refuse(mut job: Job, error: StoreError) {
 
 /// [`refuse`] for a job that is borrowed.
 pub(crate) fn refuse_in_place(job: &mut Job, error: StoreError) {
-    let outcome = job(&mut ClosedTx);
-    (outcome.complete)(Err(error));
+    // A job that panics on a failed call must not take the storage thread down with it; its
+    // dropped answer channel tells its caller the store failed.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut ClosedTx)));
+    if let Ok(outcome) = outcome {
+        (outcome.complete)(Err(error));
+    }
 }
 
 macro_rules! closed_tx {

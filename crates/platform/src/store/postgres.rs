@@ -1,13 +1,14 @@
 //! The PostgreSQL engine (cargo feature `postgres`): several wxcard instances on one database.
 //!
-//! Writes work as in the SQLite engine: each instance has one writer connection whose thread
-//! takes whatever jobs are queued, runs each in its own savepoint inside one transaction and
-//! commits once (group commit), answering each caller after the commit. Every such transaction
-//! first takes one transaction-scoped advisory lock, so the writers of all instances on the
-//! database take turns: the domain's rules (stock, get_limit, a code consumed once) hold across
-//! instances exactly as they do inside one. Reads run on reader threads, each with its own
-//! connection, in a `REPEATABLE READ READ ONLY` transaction (one snapshot per job). The outbox is
-//! leased with `FOR UPDATE SKIP LOCKED`.
+//! Writes run side by side: each instance has `writers` writer connections, each running one
+//! job per `SERIALIZABLE` transaction, so PostgreSQL checks every write against every other one
+//! of every instance and the domain's rules (stock, get_limit, a code consumed once) hold as
+//! they do with SQLite's single writer. A job that PostgreSQL refuses as a conflict runs again
+//! on one more connection, in group commits (a savepoint per job) that run alone: each holds the
+//! `writer_gate` table locked `EXCLUSIVE`, which every writer's transaction holds `ROW SHARE`.
+//! Both take that lock before their first query, so before their snapshot. Reads run on reader
+//! threads, each with its own connection, in a `REPEATABLE READ READ ONLY` transaction (one
+//! snapshot per job). The outbox is leased with `FOR UPDATE SKIP LOCKED`.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -62,8 +63,6 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The advisory lock every write transaction takes (any fixed number; "wxcard" on a phone pad).
-const WRITER_LOCK: i64 = 9_922_273;
 /// The advisory lock held while migrating, so that instances starting together migrate once.
 const MIGRATION_LOCK: i64 = 9_922_274;
 
@@ -377,7 +376,7 @@ fn next_job<T>(queue: &Mutex<mpsc::Receiver<T>>) -> Option<T> {
         .ok()
 }
 
-/// Runs the jobs that conflicted, in group commits under the exclusive writers' lock.
+/// Runs the jobs that conflicted, in group commits that hold the writers' gate exclusively.
 fn run_alone(
     connection: &mut Connection,
     url: &str,
@@ -406,14 +405,14 @@ enum Attempt {
 }
 
 /// Runs one job in its own serializable transaction, beside the other writers (each holds the
-/// writers' lock shared), and answers its caller after the commit, unless it conflicted.
+/// writers' gate shared), and answers its caller after the commit, unless it conflicted.
 fn attempt_write(connection: &mut Connection, job: &mut Job, isolation: Isolation) -> Attempt {
     let level = match isolation {
         Isolation::Serializable => "SERIALIZABLE",
         Isolation::RowLocked => "READ COMMITTED",
     };
     let began = connection.client.batch_execute(&format!(
-        "BEGIN ISOLATION LEVEL {level}; SELECT pg_advisory_xact_lock_shared({WRITER_LOCK})"
+        "BEGIN ISOLATION LEVEL {level}; LOCK TABLE writer_gate IN ROW SHARE MODE"
     ));
     match began {
         Ok(()) => run_in_transaction(connection, job),
@@ -482,16 +481,17 @@ fn is_conflict(error: &postgres::Error) -> bool {
     })
 }
 
-/// Runs jobs that conflicted in one transaction, one savepoint each, alone: the exclusive
-/// writers' lock waits until no other writer of any instance is in a transaction and keeps
-/// new ones out until the commit. Answers them all after the commit.
+/// Runs jobs that conflicted in one transaction, one savepoint each, alone: locking the gate
+/// exclusively waits until no other writer of any instance is in a transaction and keeps new
+/// ones out until the commit; those then take their snapshots after it. Answers them all after
+/// the commit.
 fn run_alone_batch(connection: &mut Connection, batch: Vec<Job>) {
-    // One round trip opens the transaction, takes the writers' lock and opens the first job's
+    // One round trip opens the transaction, takes the gate and opens the first job's
     // savepoint; after each job, one more closes its savepoint and opens the next job's (a
     // rolled-back savepoint stays open for the next job). COMMIT releases the last one.
-    let began = connection.client.batch_execute(&format!(
-        "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITER_LOCK}); SAVEPOINT job"
-    ));
+    let began = connection.client.batch_execute(
+        "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE writer_gate IN EXCLUSIVE MODE; SAVEPOINT job",
+    );
     if let Err(error) = began {
         let _ = connection.client.batch_execute("ROLLBACK");
         let message = error.to_string();
