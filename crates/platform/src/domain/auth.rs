@@ -122,7 +122,8 @@ impl AuthService {
     }
 
     /// `/cgi-bin/stable_token`: the current stable token, or a new one when there is none, it
-    /// expired, or `force_refresh` asks for one. Normal tokens are not touched.
+    /// expired, or `force_refresh` asks for one, with its seconds left as of this call (a new
+    /// token's whole lifetime, whenever the answer is sent). Normal tokens are not touched.
     ///
     /// # Errors
     /// Unknown app, wrong secret, storage.
@@ -131,7 +132,7 @@ impl AuthService {
         appid: String,
         secret: String,
         force_refresh: bool,
-    ) -> Result<AccessToken, DomainError> {
+    ) -> Result<(AccessToken, i64), DomainError> {
         let (ids, now, lifetimes) = (self.ids.clone(), self.clock.now(), self.lifetimes);
         let (token, revoked) = store::write(&*self.store, move |tx: &mut dyn Tx| {
             check_app_secret(tx, &appid, &secret)?;
@@ -149,7 +150,8 @@ impl AuthService {
         })
         .await?;
         self.forget(&revoked);
-        Ok(token)
+        let left = (token.expires_at - now).max(1);
+        Ok((token, left))
     }
 
     /// Checks an access_token and names its app.
@@ -219,11 +221,17 @@ impl AuthService {
         }
     }
 
-    /// `/cgi-bin/ticket/getticket`: the current ticket of this type, or a new one once it expired.
+    /// `/cgi-bin/ticket/getticket`: the current ticket of this type, or a new one once it
+    /// expired, with its seconds left as of this call (a new ticket's whole lifetime, whenever
+    /// the answer is sent).
     ///
     /// # Errors
     /// Bad type, storage.
-    pub async fn ticket(&self, caller: &Caller, ticket_type: &str) -> Result<Ticket, DomainError> {
+    pub async fn ticket(
+        &self,
+        caller: &Caller,
+        ticket_type: &str,
+    ) -> Result<(Ticket, i64), DomainError> {
         let ticket_type = TicketType::parse(ticket_type)
             .ok_or_else(|| DomainError::BadTicketType(ticket_type.to_owned()))?;
         let (ids, now, lifetimes) = (self.ids.clone(), self.clock.now(), self.lifetimes);
@@ -235,9 +243,10 @@ impl AuthService {
         })
         .await?;
         if let Some(ticket) = current.filter(|ticket| now < ticket.expires_at) {
-            return Ok(ticket);
+            let left = ticket.expires_at - now;
+            return Ok((ticket, left));
         }
-        store::write(&*self.store, move |tx: &mut dyn Tx| {
+        let ticket = store::write(&*self.store, move |tx: &mut dyn Tx| {
             if let Some(ticket) = tx
                 .latest_ticket(&appid, ticket_type)?
                 .filter(|ticket| now < ticket.expires_at)
@@ -253,9 +262,11 @@ impl AuthService {
                 expires_at: now + lifetimes.ticket,
             };
             tx.insert_ticket(&ticket)?;
-            Ok(ticket)
+            Ok::<_, DomainError>(ticket)
         })
-        .await
+        .await?;
+        let left = (ticket.expires_at - now).max(1);
+        Ok((ticket, left))
     }
 
     /// The account's recent `wx_card` tickets for checking a card signature, newest first,

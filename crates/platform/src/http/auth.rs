@@ -47,7 +47,7 @@ pub(crate) async fn stable_token(
             errcode: ErrCode::APPSECRET_MISSING,
         });
     }
-    let token = app
+    let (token, expires_in) = app
         .auth
         .issue_stable_token(
             request.appid,
@@ -55,7 +55,6 @@ pub(crate) async fn stable_token(
             request.force_refresh.unwrap_or(false),
         )
         .await?;
-    let expires_in = (token.expires_at - app.clock.now()).max(1);
     Ok(Bare(TokenResponse {
         access_token: token.token,
         expires_in,
@@ -69,10 +68,9 @@ pub(crate) async fn get_ticket(
     query: QueryParams,
 ) -> Result<WxOk<TicketResponse>, HttpError> {
     let ticket_type = query.get("type").unwrap_or_default();
-    let ticket = app.auth.ticket(&caller, ticket_type).await?;
     // The ticket is the same until it expires, so `expires_in` says how long it has left;
     // a client that caches it for that long never signs with a dead ticket.
-    let expires_in = (ticket.expires_at - app.clock.now()).max(1);
+    let (ticket, expires_in) = app.auth.ticket(&caller, ticket_type).await?;
     Ok(WxOk(TicketResponse {
         ticket: ticket.ticket,
         expires_in,
