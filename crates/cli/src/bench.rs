@@ -282,20 +282,7 @@ fn http_scenarios(
         ),
         // Consumes of the coupon codes the claims handed out (every even claim), each once.
         (
-            Target::generated(
-                "POST /card/code/consume",
-                format!("/card/code/consume?access_token={}", shop.token),
-                r#""openid""#,
-                Arc::new(move |n| {
-                    (n < coupons_for_consume.load(Ordering::Relaxed)).then(|| {
-                        format!(
-                            r#"{{"code":"C{}","card_id":"{}"}}"#,
-                            2 * n,
-                            consume_shop.card_id
-                        )
-                    })
-                }),
-            ),
+            consume_target(consume_shop, 0, coupons_for_consume),
             Some(CONSUME_TARGET),
         ),
         // A shop's counter checking its active codes: 1,000 codes in turn, each looked up
@@ -444,6 +431,25 @@ fn http_scenarios(
     Ok((failed + deposit.errors, consume))
 }
 
+/// Consumes of the claimed coupon codes from the `from`-th on, each once, while fewer than
+/// `available` (read as the load goes) have been used.
+fn consume_target(shop: Shop, from: u64, available: Arc<AtomicU64>) -> Target {
+    Target::generated(
+        "POST /card/code/consume",
+        format!("/card/code/consume?access_token={}", shop.token),
+        r#""openid""#,
+        Arc::new(move |n| {
+            (from + n < available.load(Ordering::Relaxed)).then(|| {
+                format!(
+                    r#"{{"code":"C{}","card_id":"{}"}}"#,
+                    2 * (from + n),
+                    shop.card_id
+                )
+            })
+        }),
+    )
+}
+
 /// The consume scenario's result and what is left for more consume rounds.
 struct Consumed {
     throughput: f64,
@@ -474,21 +480,10 @@ fn consume_round(
         let added = runtime.block_on(more_coupons(addr, &shop, consumed.available, wanted))?;
         consumed.available += added;
     }
-    let (from, to) = (consumed.used, consumed.available);
-    let shop = consumed.shop.clone();
-    let target = Target::generated(
-        "POST /card/code/consume",
-        format!("/card/code/consume?access_token={}", shop.token),
-        r#""openid""#,
-        Arc::new(move |n| {
-            (from + n < to).then(|| {
-                format!(
-                    r#"{{"code":"C{}","card_id":"{}"}}"#,
-                    2 * (from + n),
-                    shop.card_id
-                )
-            })
-        }),
+    let target = consume_target(
+        consumed.shop.clone(),
+        consumed.used,
+        Arc::new(AtomicU64::new(consumed.available)),
     );
     let result = runtime.block_on(loadgen::run(
         addr,

@@ -171,21 +171,12 @@ impl PostgresStore {
         // Savepoints past 64 in one transaction slow every snapshot on the server down.
         let max_batch = options.max_batch.clamp(1, 64);
         let url = options.url.clone();
-        spawn_connected("wxcard-pg-alone".into(), move |ready| {
-            let opened = Connection::open(&url).and_then(|mut connection| {
-                prepare_database(&mut connection.client)?;
-                Ok(connection)
-            });
-            match opened {
-                Ok(mut connection) => {
-                    let _ = ready.send(Ok(()));
-                    run_alone(&mut connection, &url, &alone_receiver, max_batch);
-                }
-                Err(error) => {
-                    let _ = ready.send(Err(error));
-                }
-            }
-        })?;
+        spawn_connected(
+            "wxcard-pg-alone".into(),
+            &options.url,
+            |connection| prepare_database(&mut connection.client),
+            move |mut connection| run_alone(&mut connection, &url, &alone_receiver, max_batch),
+        )?;
 
         let (write_sender, write_receiver) = mpsc::channel::<WriteJob>();
         let write_receiver = Arc::new(Mutex::new(write_receiver));
@@ -195,15 +186,9 @@ impl PostgresStore {
             let url = options.url.clone();
             spawn_connected(
                 format!("wxcard-pg-writer-{index}"),
-                move |ready| match Connection::open(&url) {
-                    Ok(mut connection) => {
-                        let _ = ready.send(Ok(()));
-                        run_writer(&mut connection, &url, &queue, &alone);
-                    }
-                    Err(error) => {
-                        let _ = ready.send(Err(error));
-                    }
-                },
+                &options.url,
+                |_| Ok(()),
+                move |mut connection| run_writer(&mut connection, &url, &queue, &alone),
             )?;
         }
         drop(alone_sender);
@@ -215,15 +200,9 @@ impl PostgresStore {
             let url = options.url.clone();
             spawn_connected(
                 format!("wxcard-pg-reader-{index}"),
-                move |ready| match Connection::open(&url) {
-                    Ok(mut connection) => {
-                        let _ = ready.send(Ok(()));
-                        run_reader(&mut connection, &url, &queue);
-                    }
-                    Err(error) => {
-                        let _ = ready.send(Err(error));
-                    }
-                },
+                &options.url,
+                |_| Ok(()),
+                move |mut connection| run_reader(&mut connection, &url, &queue),
             )?;
         }
         Ok(Arc::new(Self {
@@ -235,15 +214,17 @@ impl PostgresStore {
 
 impl Store for PostgresStore {
     fn submit_write(&self, job: Job) {
-        submit_write(&self.writer, job, Isolation::Serializable);
+        let isolation = Isolation::Serializable;
+        submit(&self.writer, WriteJob { job, isolation }, |write| write.job);
     }
 
     fn submit_row_locked_write(&self, job: Job) {
-        submit_write(&self.writer, job, Isolation::RowLocked);
+        let isolation = Isolation::RowLocked;
+        submit(&self.writer, WriteJob { job, isolation }, |write| write.job);
     }
 
     fn submit_read(&self, job: Job) {
-        submit(&self.readers, job);
+        submit(&self.readers, job, |job| job);
     }
 
     fn engine(&self) -> Engine {
@@ -251,36 +232,46 @@ impl Store for PostgresStore {
     }
 }
 
-/// Starts a storage thread and waits until it says whether it connected.
+/// Starts a storage thread that connects, runs `prepare` on its connection, says whether
+/// both worked, and then runs `run`; waits for that word.
 fn spawn_connected(
     name: String,
-    body: impl FnOnce(mpsc::Sender<StoreResult<()>>) + Send + 'static,
+    url: &str,
+    prepare: impl FnOnce(&mut Connection) -> StoreResult<()> + Send + 'static,
+    run: impl FnOnce(Connection) + Send + 'static,
 ) -> StoreResult<()> {
+    let url = url.to_owned();
     let (ready, connected) = mpsc::channel();
     thread::Builder::new()
         .name(name)
-        .spawn(move || body(ready))
+        .spawn(move || {
+            let opened = Connection::open(&url).and_then(|mut connection| {
+                prepare(&mut connection)?;
+                Ok(connection)
+            });
+            match opened {
+                Ok(connection) => {
+                    let _ = ready.send(Ok(()));
+                    run(connection);
+                }
+                Err(error) => {
+                    let _ = ready.send(Err(error));
+                }
+            }
+        })
         .map_err(backend)?;
     connected.recv().unwrap_or(Err(StoreError::Closed))
 }
 
-fn submit_write(queue: &Mutex<mpsc::Sender<WriteJob>>, job: Job, isolation: Isolation) {
+/// Queues `item` for a storage thread; when the thread is gone, answers its job (`job_of`)
+/// with [`StoreError::Closed`].
+fn submit<T>(queue: &Mutex<mpsc::Sender<T>>, item: T, job_of: fn(T) -> Job) {
     let sender = queue
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
-    if let Err(mpsc::SendError(write)) = sender.send(WriteJob { job, isolation }) {
-        super::closed::refuse(write.job, StoreError::Closed);
-    }
-}
-
-fn submit(queue: &Mutex<mpsc::Sender<Job>>, job: Job) {
-    let sender = queue
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
-    if let Err(mpsc::SendError(job)) = sender.send(job) {
-        super::closed::refuse(job, StoreError::Closed);
+    if let Err(mpsc::SendError(item)) = sender.send(item) {
+        super::closed::refuse(job_of(item), StoreError::Closed);
     }
 }
 
