@@ -183,12 +183,12 @@ pub trait Tx {
     /// One landing page.
     fn landing_page(&mut self, page_id: i64) -> StoreResult<Option<LandingPage>>;
 
-    /// Adds an event to the outbox; returns its id.
+    /// Adds an event to the outbox, its payload given as JSON text; returns its id.
     fn insert_event(
         &mut self,
         appid: &str,
         event: &str,
-        payload: &serde_json::Value,
+        payload: &str,
         now: i64,
     ) -> StoreResult<i64>;
     /// Outbox events, newest first.

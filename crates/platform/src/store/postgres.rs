@@ -61,6 +61,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_room_for_updates",
         include_str!("../../migrations/postgres/0008_room_for_updates.sql"),
     ),
+    (
+        "0009_fewer_outbox_indexes",
+        include_str!("../../migrations/postgres/0009_fewer_outbox_indexes.sql"),
+    ),
 ];
 
 /// The advisory lock held while migrating, so that instances starting together migrate once.
@@ -1312,12 +1316,12 @@ impl Tx for PostgresTx<'_> {
         &mut self,
         appid: &str,
         event: &str,
-        payload: &serde_json::Value,
+        payload: &str,
         now: i64,
     ) -> StoreResult<i64> {
         let id: Option<i64> = self.query_one(
             "INSERT INTO outbox (appid, event, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
-            &[&appid, &event, &payload.to_string(), &now],
+            &[&appid, &event, &payload, &now],
             |row| get(row, 0),
         )?;
         id.ok_or_else(|| StoreError::Corrupt("outbox insert returned no id".into()))

@@ -58,16 +58,27 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_room_for_updates",
         include_str!("../../migrations/sqlite/0008_room_for_updates.sql"),
     ),
+    (
+        "0009_fewer_outbox_indexes",
+        include_str!("../../migrations/sqlite/0009_fewer_outbox_indexes.sql"),
+    ),
 ];
 
 /// How hard a commit tries to reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
-    /// `synchronous=FULL`: a committed write survives a power cut.
+    /// A write is answered once an fsync of the WAL that began after its commit has
+    /// returned: an answered write survives a power cut. The fsyncs run on a thread of their
+    /// own (`wxcard-sqlite-sync`), so the writer goes on with the next batch meanwhile, and one
+    /// fsync answers every batch that committed before it began.
     Full,
-    /// `synchronous=NORMAL`: survives a crash of wxcard, may lose the last commits on power loss.
+    /// `synchronous=NORMAL` and no fsync per commit: survives a crash of wxcard, may lose the
+    /// last commits on power loss.
     Normal,
 }
+
+/// The answers of a committed batch's jobs.
+type Answers = Vec<Box<dyn FnOnce(StoreResult<()>) + Send>>;
 
 /// Settings of the SQLite engine.
 #[derive(Debug, Clone)]
@@ -202,15 +213,14 @@ impl SqliteStore {
     /// When the file cannot be opened or a migration fails.
     pub fn open(options: &SqliteOptions) -> StoreResult<Arc<Self>> {
         let mut writer = open_connection(&options.path, false)?;
-        let synchronous = match options.durability {
-            Durability::Full => "FULL",
-            Durability::Normal => "NORMAL",
-        };
+        // In WAL mode, NORMAL writes a commit to the WAL without an fsync; checkpoints still
+        // fsync the WAL before they copy it into the database and the database after. With
+        // `Durability::Full`, the syncer thread makes each commit durable before it answers.
         writer
-            .pragma_update(None, "synchronous", synchronous)
+            .pragma_update(None, "synchronous", "NORMAL")
             .map_err(backend)?;
-        // Each job runs in a savepoint, whose sub-journal keeps the pages the job changes:
-        // in memory, it costs a copy; in a temporary file, a write(2) per page.
+        // A job that has to be undone runs in a savepoint, whose sub-journal keeps the pages
+        // the job changes: in memory, it costs a copy; in a temporary file, a write(2) per page.
         writer
             .pragma_update(None, "temp_store", "MEMORY")
             .map_err(backend)?;
@@ -223,9 +233,29 @@ impl SqliteStore {
         let writer_caches = Arc::clone(&caches);
         let (write_sender, write_receiver) = mpsc::channel::<Job>();
         let max_batch = options.max_batch.max(1);
+        let syncer = match options.durability {
+            Durability::Full => {
+                let (sync_sender, sync_receiver) = mpsc::channel::<Answers>();
+                let wal = wal_path(&options.path);
+                thread::Builder::new()
+                    .name("wxcard-sqlite-sync".into())
+                    .spawn(move || run_syncer(&wal, &sync_receiver))
+                    .map_err(backend)?;
+                Some(sync_sender)
+            }
+            Durability::Normal => None,
+        };
         thread::Builder::new()
             .name("wxcard-sqlite-writer".into())
-            .spawn(move || run_writer(&writer, &write_receiver, max_batch, &writer_caches))
+            .spawn(move || {
+                run_writer(
+                    &writer,
+                    &write_receiver,
+                    max_batch,
+                    &writer_caches,
+                    syncer.as_ref(),
+                );
+            })
             .map_err(backend)?;
 
         let keep_readers = options.readers.max(1);
@@ -346,6 +376,7 @@ fn run_writer(
     queue: &mpsc::Receiver<Job>,
     max_batch: usize,
     caches: &Caches,
+    syncer: Option<&mpsc::Sender<Answers>>,
 ) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -355,54 +386,90 @@ fn run_writer(
                 Err(_) => break,
             }
         }
-        run_batch(connection, batch, caches);
+        run_batch(connection, batch, caches, syncer);
     }
 }
 
-/// Runs queued jobs in one transaction, one savepoint each, then answers them all.
-fn run_batch(connection: &Connection, batch: Vec<Job>, caches: &Caches) {
-    if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
-        let message = error.to_string();
-        for job in batch {
-            super::closed::refuse(job, StoreError::Backend(message.clone().into()));
+/// The WAL file of the database at `path`.
+fn wal_path(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+/// Answers committed batches once an fsync of the WAL that began after their commit has
+/// returned. Batches that commit while an fsync runs wait for the next one, which answers
+/// them all: the WAL only grows between checkpoints, and a checkpoint fsyncs what it copies.
+fn run_syncer(wal: &Path, queue: &mpsc::Receiver<Answers>) {
+    while let Ok(mut waiting) = queue.recv() {
+        while let Ok(more) = queue.try_recv() {
+            waiting.extend(more);
         }
-        return;
+        // Opened for each fsync: an fsync reaches the file's data whichever descriptor asks,
+        // and a descriptor kept open would miss a WAL that was deleted and made again.
+        let failure = std::fs::File::open(wal)
+            .and_then(|file| file.sync_data())
+            .err()
+            .map(|error| format!("could not fsync the WAL {}: {error}", wal.display()));
+        if let Some(failure) = &failure {
+            tracing::error!("{failure}");
+        }
+        for answer in waiting {
+            answer(failure.as_ref().map_or(Ok(()), |failure| {
+                Err(StoreError::Backend(failure.clone().into()))
+            }));
+        }
     }
-    let mut completions = Vec::with_capacity(batch.len());
+}
+
+/// Runs queued jobs in one transaction, then answers them all.
+///
+/// Most jobs either write and succeed, or fail before they write; neither needs a savepoint,
+/// and a savepoint is not free (every page a job changes is copied to its sub-journal). So the
+/// batch first runs without them. When a job fails after it changed rows (or panics), the
+/// transaction is rolled back and the batch runs again with a savepoint per job; jobs may run
+/// more than once, and only the run that commits answers.
+fn run_batch(
+    connection: &Connection,
+    mut batch: Vec<Job>,
+    caches: &Caches,
+    syncer: Option<&mpsc::Sender<Answers>>,
+) {
     let written = Written::default();
-    for mut job in batch {
-        if let Err(error) = exec_cached(connection, "SAVEPOINT job") {
-            tracing::error!(error = %error, "could not open a savepoint");
-            continue;
+    let ran = match run_jobs(connection, &mut batch, caches, &written, false) {
+        Ran::Undone { panicked } => {
+            if let Some(index) = panicked {
+                // Dropping it answers its caller that the store failed; it does not run again.
+                drop(batch.remove(index));
+            }
+            run_jobs(connection, &mut batch, caches, &written, true)
         }
-        let mut tx = SqliteTx {
-            connection,
-            role: Role::Writer {
-                caches,
-                written: &written,
-            },
-        };
-        let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
-        let rollback = outcome.as_ref().map_or(true, |outcome| outcome.rollback);
-        let closed = if rollback {
-            exec_cached(connection, "ROLLBACK TO job")
-                .and_then(|()| exec_cached(connection, "RELEASE job"))
-        } else {
-            exec_cached(connection, "RELEASE job")
-        };
-        if let Err(error) = closed {
-            tracing::error!(error = %error, "could not close a savepoint");
+        ran => ran,
+    };
+    let completions = match ran {
+        Ran::Completed(completions) => completions,
+        failed => {
+            let message = match failed {
+                Ran::Failed(message) => message,
+                // With a savepoint per job a failed job is undone by itself, so a second run
+                // is not undone whole; should it be, its jobs are refused, not left waiting.
+                _ => "the batch was undone twice".to_owned(),
+            };
+            for job in batch {
+                super::closed::refuse(job, StoreError::Backend(message.clone().into()));
+            }
+            Vec::new()
         }
-        match outcome {
-            Ok(outcome) => completions.push(outcome.complete),
-            // The job's answer channel was dropped with it; its caller sees the store as closed.
-            Err(_) => tracing::error!("a storage job panicked; its writes were rolled back"),
+    };
+    let committed = if completions.is_empty() {
+        Ok(())
+    } else {
+        let committed = connection.execute_batch("COMMIT");
+        if committed.is_err() {
+            let _ = connection.execute_batch("ROLLBACK");
         }
-    }
-    let committed = connection.execute_batch("COMMIT");
-    if committed.is_err() {
-        let _ = connection.execute_batch("ROLLBACK");
-    }
+        committed
+    };
     // Committed or rolled back, the batch is over: readers may cache again.
     if written.cards.get() {
         caches.cards.writes_end();
@@ -410,6 +477,19 @@ fn run_batch(connection: &Connection, batch: Vec<Job>, caches: &Caches) {
     if written.codes.get() {
         caches.codes.writes_end();
     }
+    let completions = match (syncer, &committed) {
+        (Some(syncer), Ok(())) if !completions.is_empty() => match syncer.send(completions) {
+            Ok(()) => return,
+            // The syncer is gone: the commit's durability is unknown.
+            Err(mpsc::SendError(completions)) => {
+                for complete in completions {
+                    complete(Err(StoreError::Closed));
+                }
+                return;
+            }
+        },
+        _ => completions,
+    };
     for complete in completions {
         complete(
             committed
@@ -418,6 +498,74 @@ fn run_batch(connection: &Connection, batch: Vec<Job>, caches: &Caches) {
                 .map_err(|error| StoreError::Backend(error.to_string().into())),
         );
     }
+}
+
+/// How one run of a batch's jobs ended.
+enum Ran {
+    /// Every job ran; the transaction is open, and these answer the jobs once it ends.
+    Completed(Answers),
+    /// A job failed after it changed rows, or panicked (the index given), with no savepoint
+    /// to undo it: the transaction was rolled back and nobody was answered.
+    Undone { panicked: Option<usize> },
+    /// The transaction could not begin; nothing ran.
+    Failed(String),
+}
+
+/// Runs `batch` in one new transaction, each job in a savepoint of its own when `savepoints`.
+fn run_jobs(
+    connection: &Connection,
+    batch: &mut [Job],
+    caches: &Caches,
+    written: &Written,
+    savepoints: bool,
+) -> Ran {
+    if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
+        return Ran::Failed(error.to_string());
+    }
+    let mut completions = Vec::with_capacity(batch.len());
+    for (index, job) in batch.iter_mut().enumerate() {
+        if savepoints {
+            if let Err(error) = exec_cached(connection, "SAVEPOINT job") {
+                tracing::error!(error = %error, "could not open a savepoint");
+                continue;
+            }
+        }
+        let changes = connection.total_changes();
+        let mut tx = SqliteTx {
+            connection,
+            role: Role::Writer { caches, written },
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
+        let failed = outcome.as_ref().map_or(true, |outcome| outcome.rollback);
+        if savepoints {
+            let closed = if failed {
+                exec_cached(connection, "ROLLBACK TO job")
+                    .and_then(|()| exec_cached(connection, "RELEASE job"))
+            } else {
+                exec_cached(connection, "RELEASE job")
+            };
+            if let Err(error) = closed {
+                tracing::error!(error = %error, "could not close a savepoint");
+            }
+        } else if (failed && connection.total_changes() != changes) || connection.is_autocommit() {
+            // Its changes are mixed with the other jobs' (or SQLite ended the transaction
+            // after an I/O error): start again, with savepoints.
+            if !connection.is_autocommit() {
+                let _ = connection.execute_batch("ROLLBACK");
+            }
+            let panicked = outcome.is_err().then_some(index);
+            if panicked.is_some() {
+                tracing::error!("a storage job panicked; its batch runs again without it");
+            }
+            return Ran::Undone { panicked };
+        }
+        match outcome {
+            Ok(outcome) => completions.push(outcome.complete),
+            // The job's answer channel goes with it; its caller sees the store as closed.
+            Err(_) => tracing::error!("a storage job panicked; its writes were rolled back"),
+        }
+    }
+    Ran::Completed(completions)
 }
 
 /// Runs a read job on `connection`, in a snapshot that begins with its first statement (a
@@ -530,6 +678,13 @@ impl SqliteTx<'_> {
             .prepare_cached(sql)
             .and_then(|mut statement| statement.execute(params))
             .map_err(map_error)
+    }
+
+    /// Runs an INSERT and returns the new row's id. (`RETURNING id` would cost an ephemeral
+    /// table per statement: SQLite collects RETURNING rows before handing them out.)
+    fn insert(&self, sql: &str, params: impl rusqlite::Params) -> StoreResult<i64> {
+        self.execute(sql, params)?;
+        Ok(self.connection.last_insert_rowid())
     }
 
     fn query_one<T>(
@@ -729,8 +884,13 @@ fn outbox_from_row(row: &Row<'_>) -> rusqlite::Result<OutboxEvent> {
 
 impl Tx for SqliteTx<'_> {
     fn next_seq(&mut self, kind: &str) -> StoreResult<u64> {
+        // Two statements instead of `RETURNING value`, which would cost an ephemeral table.
+        self.execute(
+            "INSERT INTO sequences (kind, value) VALUES (?1, 1) ON CONFLICT (kind) DO UPDATE SET value = value + 1",
+            [kind],
+        )?;
         let value: Option<i64> = self.query_one(
-            "INSERT INTO sequences (kind, value) VALUES (?1, 1) ON CONFLICT (kind) DO UPDATE SET value = value + 1 RETURNING value",
+            "SELECT value FROM sequences WHERE kind = ?1",
             [kind],
             |row| row.get(0),
         )?;
@@ -1209,15 +1369,13 @@ impl Tx for SqliteTx<'_> {
         &mut self,
         appid: &str,
         event: &str,
-        payload: &serde_json::Value,
+        payload: &str,
         now: i64,
     ) -> StoreResult<i64> {
-        let id: Option<i64> = self.query_one(
-            "INSERT INTO outbox (appid, event, payload, created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id",
-            params![appid, event, json_text(payload), now],
-            |row| row.get(0),
-        )?;
-        id.ok_or_else(|| StoreError::Corrupt("outbox insert returned no id".into()))
+        self.insert(
+            "INSERT INTO outbox (appid, event, payload, created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![appid, event, payload, now],
+        )
     }
 
     fn events(&mut self, filter: &EventFilter) -> StoreResult<Vec<OutboxEvent>> {
@@ -1242,9 +1400,9 @@ impl Tx for SqliteTx<'_> {
 
     fn insert_user_card(&mut self, user_card: &UserCard) -> StoreResult<i64> {
         self.writing_codes();
-        let id: Option<i64> = self.query_one(
+        self.insert(
             "INSERT INTO user_cards (card_id, appid, code, user_id, openid, status, begin_time, end_time, outer_str, claimed_at, consumed_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 user_card.card_id,
                 user_card.appid,
@@ -1258,9 +1416,7 @@ impl Tx for SqliteTx<'_> {
                 user_card.claimed_at,
                 user_card.consumed_at
             ],
-            |row| row.get(0),
-        )?;
-        id.ok_or_else(|| StoreError::Corrupt("user card insert returned no id".into()))
+        )
     }
 
     fn user_cards_by_code(

@@ -25,11 +25,15 @@ impl Drop for TempDir {
 }
 
 fn open(dir: &TempDir) -> Arc<dyn Store> {
+    open_with(dir, Durability::Normal)
+}
+
+fn open_with(dir: &TempDir, durability: Durability) -> Arc<dyn Store> {
     SqliteStore::open(&SqliteOptions {
         path: dir.0.join("store.db"),
         readers: 2,
         max_batch: 64,
-        durability: Durability::Normal,
+        durability,
     })
     .unwrap()
 }
@@ -111,11 +115,19 @@ async fn sqlite_conforms() {
     conformance(open(&dir)).await;
 }
 
+/// The default durability answers each write after an fsync on a thread of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_conforms_when_each_answer_waits_for_an_fsync() {
+    let dir = TempDir::new("conformance-full");
+    conformance(open_with(&dir, Durability::Full)).await;
+}
+
 /// Every engine runs these checks.
 async fn conformance(store: Arc<dyn Store>) {
     concurrent_writes_each_commit_exactly_once(&store).await;
     concurrent_read_modify_writes_lose_no_update(&store).await;
     a_failing_job_rolls_back_only_its_own_writes(&store).await;
+    a_job_that_panics_after_writing_leaves_nothing_and_stops_no_other(&store).await;
     constraint_violations_are_conflicts(&store).await;
     reads_see_committed_writes(&store).await;
     a_card_read_after_an_update_commits_shows_the_update(&store).await;
@@ -197,6 +209,38 @@ async fn a_failing_job_rolls_back_only_its_own_writes(store: &Arc<dyn Store>) {
     .unwrap();
     for (index, kept) in kept.into_iter().enumerate() {
         assert_eq!(kept, index % 3 != 0, "job {index}");
+    }
+}
+
+/// A panic inside a job (a bug) must not take the storage thread down, keep the job's writes,
+/// or lose the writes of the jobs that share its transaction.
+async fn a_job_that_panics_after_writing_leaves_nothing_and_stops_no_other(store: &Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for index in 0..60 {
+        let store = Arc::clone(store);
+        tasks.push(tokio::spawn(async move {
+            store::write(&*store, move |tx: &mut dyn Tx| {
+                tx.set_meta(&format!("panic-{index}"), "written")?;
+                assert!(index % 20 != 7, "job {index} fails on purpose");
+                Ok::<_, StoreError>(())
+            })
+            .await
+        }));
+    }
+    for (index, task) in tasks.into_iter().enumerate() {
+        let answer = task.await.unwrap();
+        assert_eq!(answer.is_err(), index % 20 == 7, "job {index}: {answer:?}");
+    }
+
+    let kept = store::read(&**store, |tx: &mut dyn Tx| {
+        (0..60)
+            .map(|index| Ok(tx.meta(&format!("panic-{index}"))?.is_some()))
+            .collect::<Result<Vec<bool>, StoreError>>()
+    })
+    .await
+    .unwrap();
+    for (index, kept) in kept.into_iter().enumerate() {
+        assert_eq!(kept, index % 20 != 7, "job {index}");
     }
 }
 
