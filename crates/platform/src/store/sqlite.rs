@@ -102,6 +102,8 @@ pub struct SqliteStore {
     keep_readers: usize,
     path: PathBuf,
     caches: Arc<Caches>,
+    /// Dropped with the store, which stops the checkpointer thread.
+    _checkpointer: mpsc::Sender<()>,
 }
 
 /// Rows that readers fetched, trusted while no write to their table has started or committed
@@ -229,6 +231,13 @@ impl SqliteStore {
             .map_err(backend)?;
         migrate(&mut writer)?;
 
+        let checkpointer = open_connection(&options.path, false)?;
+        let (checkpointer_stop, checkpointer_stopped) = mpsc::channel::<()>();
+        thread::Builder::new()
+            .name("wxcard-sqlite-checkpoint".into())
+            .spawn(move || run_checkpointer(&checkpointer, &checkpointer_stopped))
+            .map_err(backend)?;
+
         let caches = Arc::new(Caches::default());
         let writer_caches = Arc::clone(&caches);
         let (write_sender, write_receiver) = mpsc::channel::<Job>();
@@ -268,6 +277,7 @@ impl SqliteStore {
             keep_readers,
             path: options.path.clone(),
             caches,
+            _checkpointer: checkpointer_stop,
         }))
     }
 }
@@ -314,10 +324,26 @@ impl Store for SqliteStore {
     }
 }
 
-/// WAL pages before the writer copies them back into the database file. Pages that many
+/// How often the checkpointer copies the WAL back into the database file. Pages that many
 /// commits touch (index leaves, the outbox's last page) are copied once per checkpoint, so a
-/// longer interval copies less in all; 8000 pages keep the WAL under about 32 MiB.
-const WAL_CHECKPOINT_PAGES: i64 = 8000;
+/// longer interval copies less in all.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// WAL pages (4 KiB each) after which the writer checkpoints by itself, in its commit: only
+/// when the checkpointer falls that far behind.
+const WAL_CHECKPOINT_PAGES: i64 = 50_000;
+
+/// Copies the WAL back into the database every [`CHECKPOINT_INTERVAL`] on a connection of its
+/// own, beside the writer (a `PASSIVE` checkpoint waits for nobody), so that the writer does
+/// not stop for it; ends when `stop`'s sender is dropped with the store.
+fn run_checkpointer(connection: &Connection, stop: &mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_INTERVAL) {
+        let checkpointed = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        if let Err(error) = checkpointed {
+            tracing::warn!(error = %error, "a WAL checkpoint failed; the next one tries again");
+        }
+    }
+}
 
 fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
     let flags = if read_only {
