@@ -180,6 +180,14 @@ fn measure(args: &BenchArgs, scratch: &Path) -> anyhow::Result<()> {
     }
     if let Some(kib) = rss_kib(server.child.id()) {
         println!("RSS after load           {:>8.1} MiB", kib as f64 / 1024.0);
+        // SQLite maps the database file: pages read through the map count as resident, but
+        // they are the kernel's file cache, shared and dropped under memory pressure.
+        if let Some(file) = status_kib(server.child.id(), "RssFile:") {
+            println!(
+                "  ({:.1} MiB of it file pages: the mapped database, its WAL index, the binary)",
+                file as f64 / 1024.0
+            );
+        }
     }
     if let (Some(url), Some(mut consume)) = (&args.database_url, consumed) {
         compare_with_pgbench(url, args, &mut consume, server.addr, &runtime)?;
@@ -972,9 +980,14 @@ fn http(
 
 /// Resident memory of a process, from /proc.
 fn rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmRSS:")
+}
+
+/// A `/proc/PID/status` field in KiB (Linux only).
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
 }
