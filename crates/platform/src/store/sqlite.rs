@@ -480,8 +480,15 @@ fn run_batch(
         }
         ran => ran,
     };
-    let completions = match ran {
-        Ran::Completed(completions) => completions,
+    let (completions, committed) = match ran {
+        Ran::Completed(completions) => {
+            // Even with no one to answer (every job panicked), the transaction must end.
+            let committed = connection.execute_batch("COMMIT");
+            if committed.is_err() {
+                let _ = connection.execute_batch("ROLLBACK");
+            }
+            (completions, committed)
+        }
         failed => {
             let message = match failed {
                 Ran::Failed(message) => message,
@@ -492,17 +499,8 @@ fn run_batch(
             for job in batch {
                 super::closed::refuse(job, StoreError::Backend(message.clone().into()));
             }
-            Vec::new()
+            (Vec::new(), Ok(()))
         }
-    };
-    let committed = if completions.is_empty() {
-        Ok(())
-    } else {
-        let committed = connection.execute_batch("COMMIT");
-        if committed.is_err() {
-            let _ = connection.execute_batch("ROLLBACK");
-        }
-        committed
     };
     // Committed or rolled back, the batch is over: readers may cache again.
     if written.cards.get() {

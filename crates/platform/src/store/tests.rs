@@ -128,6 +128,7 @@ async fn conformance(store: Arc<dyn Store>) {
     concurrent_read_modify_writes_lose_no_update(&store).await;
     a_failing_job_rolls_back_only_its_own_writes(&store).await;
     a_job_that_panics_after_writing_leaves_nothing_and_stops_no_other(&store).await;
+    a_lone_job_that_panics_after_writing_leaves_the_store_writable(&store).await;
     constraint_violations_are_conflicts(&store).await;
     reads_see_committed_writes(&store).await;
     a_card_read_after_an_update_commits_shows_the_update(&store).await;
@@ -242,6 +243,30 @@ async fn a_job_that_panics_after_writing_leaves_nothing_and_stops_no_other(store
     for (index, kept) in kept.into_iter().enumerate() {
         assert_eq!(kept, index % 20 != 7, "job {index}");
     }
+}
+
+/// The same panic in a job that has its transaction to itself.
+async fn a_lone_job_that_panics_after_writing_leaves_the_store_writable(store: &Arc<dyn Store>) {
+    let panicked = store::write(&**store, |tx: &mut dyn Tx| {
+        tx.set_meta("lone-panic", "written")?;
+        assert!(tx.meta("never-set")?.is_some(), "this job fails on purpose");
+        Ok::<_, StoreError>(())
+    })
+    .await;
+    assert!(panicked.is_err(), "{panicked:?}");
+
+    let after = store::write(&**store, |tx: &mut dyn Tx| {
+        tx.set_meta("after-lone-panic", "written")
+    })
+    .await;
+
+    assert!(after.is_ok(), "{after:?}");
+    let kept = store::read(&**store, |tx: &mut dyn Tx| {
+        Ok::<_, StoreError>((tx.meta("lone-panic")?, tx.meta("after-lone-panic")?))
+    })
+    .await
+    .unwrap();
+    assert_eq!(kept, (None, Some("written".to_owned())));
 }
 
 async fn constraint_violations_are_conflicts(store: &Arc<dyn Store>) {
