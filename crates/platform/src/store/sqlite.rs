@@ -509,19 +509,18 @@ fn run_batch(
     if written.codes.get() {
         caches.codes.writes_end();
     }
-    let completions = match (syncer, &committed) {
-        (Some(syncer), Ok(())) if !completions.is_empty() => match syncer.send(completions) {
-            Ok(()) => return,
-            // The syncer is gone: the commit's durability is unknown.
-            Err(mpsc::SendError(completions)) => {
-                for complete in completions {
+    if let (Some(syncer), Ok(())) = (syncer, &committed) {
+        // The syncer answers once an fsync covers this commit; with no one to answer, no fsync.
+        if !completions.is_empty() {
+            if let Err(mpsc::SendError(unsent)) = syncer.send(completions) {
+                // The syncer is gone: the commit's durability is unknown.
+                for complete in unsent {
                     complete(Err(StoreError::Closed));
                 }
-                return;
             }
-        },
-        _ => completions,
-    };
+        }
+        return;
+    }
     for complete in completions {
         complete(
             committed
