@@ -301,6 +301,47 @@ fn wxcard_sim_acts_as_a_user_and_explains_a_refusal() {
 }
 
 #[test]
+fn a_second_server_on_a_sqlite_file_in_use_says_so_and_leaves_the_first_running() {
+    let dir = std::env::temp_dir().join(format!("wxcard-in-use-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("shared.db");
+    let first = Platform::start(&db);
+
+    let second = Command::new(env!("CARGO_BIN_EXE_wxcard"))
+        // With stdin closed, a server that did start stops at once instead of running on.
+        .args(["serve", "--listen", "127.0.0.1:0", "--log", "warn"])
+        .args(["--stop-with-stdin", "--db"])
+        .arg(&db)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    let app = first.call(
+        "POST",
+        "/admin/v1/apps",
+        &serde_json::json!({"kind": "service_account", "name": "still writable"}),
+    );
+
+    assert!(!second.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("is in use by another process") && stderr.contains("PostgreSQL"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("in use").count(),
+        1,
+        "the reason is said once: {stderr}"
+    );
+    assert!(
+        app["appid"].is_string(),
+        "the first server still writes: {app}"
+    );
+    drop(first);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_server_started_with_stop_with_stdin_stops_when_its_parent_goes() {
     let dir = std::env::temp_dir().join(format!("wxcard-stdin-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -34,7 +34,7 @@ pub enum BuildError {
     #[error("--database-url must start with postgres:// or postgresql://")]
     UnknownDatabaseUrl,
     /// The database could not be opened or migrated.
-    #[error("cannot open the database {path}: {source}")]
+    #[error("cannot open the database {path}")]
     Store {
         /// The file or URL (without credentials).
         path: String,
@@ -43,13 +43,13 @@ pub enum BuildError {
         source: StoreError,
     },
     /// Reading the platform's state failed.
-    #[error("cannot read the platform state: {0}")]
+    #[error("cannot read the platform state")]
     State(#[source] DomainError),
     /// The HTTP client for pushes could not be built.
     #[error("cannot set up the push client: {0}")]
     Http(String),
     /// The address is taken or not ours.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: SocketAddr,

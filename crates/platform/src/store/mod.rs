@@ -50,6 +50,9 @@ pub enum StoreError {
     /// The storage threads have stopped.
     #[error("store is shut down")]
     Closed,
+    /// Another process holds the SQLite file.
+    #[error("{0} is in use by another process: one wxcard process serves a SQLite file (run several instances on PostgreSQL instead)")]
+    InUse(String),
 }
 
 /// Shorthand for store results.

@@ -214,7 +214,7 @@ impl SqliteStore {
     /// # Errors
     /// When the file cannot be opened or a migration fails.
     pub fn open(options: &SqliteOptions) -> StoreResult<Arc<Self>> {
-        let mut writer = open_connection(&options.path, false)?;
+        let mut writer = open_connection(&options.path, Open::First)?;
         // In WAL mode, NORMAL writes a commit to the WAL without an fsync; checkpoints still
         // fsync the WAL before they copy it into the database and the database after. With
         // `Durability::Full`, the syncer thread makes each commit durable before it answers.
@@ -231,7 +231,7 @@ impl SqliteStore {
             .map_err(backend)?;
         migrate(&mut writer)?;
 
-        let checkpointer = open_connection(&options.path, false)?;
+        let checkpointer = open_connection(&options.path, Open::Writable)?;
         let (checkpointer_stop, checkpointer_stopped) = mpsc::channel::<()>();
         thread::Builder::new()
             .name("wxcard-sqlite-checkpoint".into())
@@ -269,7 +269,7 @@ impl SqliteStore {
 
         let keep_readers = options.readers.max(1);
         let readers = (0..keep_readers)
-            .map(|_| open_connection(&options.path, true))
+            .map(|_| open_connection(&options.path, Open::ReadOnly))
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(Arc::new(Self {
             writer: Mutex::new(write_sender),
@@ -301,7 +301,8 @@ impl Store for SqliteStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .pop();
-        let connection = match idle.map_or_else(|| open_connection(&self.path, true), Ok) {
+        let connection = match idle.map_or_else(|| open_connection(&self.path, Open::ReadOnly), Ok)
+        {
             Ok(connection) => connection,
             Err(error) => {
                 super::closed::refuse(job, error);
@@ -350,31 +351,53 @@ fn run_checkpointer(connection: &Connection, stop: &mpsc::Receiver<()>) {
 /// page is fetched again: from the map, that is a pointer instead of a pread(2) and a copy.
 const MMAP_BYTES: i64 = 1 << 30;
 
-fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
-    let flags = if read_only {
+/// Which connection of the store is being opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Open {
+    /// The writer, opened before any other: it takes the file's lock for this process.
+    First,
+    /// Another connection that writes (the checkpointer).
+    Writable,
+    /// A reader.
+    ReadOnly,
+}
+
+fn open_connection(path: &Path, open: Open) -> StoreResult<Connection> {
+    connect(path, open).map_err(|error| match error.sqlite_error_code() {
+        // Another process holds the file's lock (see `connect`).
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::InUse(path.display().to_string())
+        }
+        _ => backend(error),
+    })
+}
+
+fn connect(path: &Path, open: Open) -> rusqlite::Result<Connection> {
+    let flags = if open == Open::ReadOnly {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
-    let connection = Connection::open_with_flags(path, flags).map_err(backend)?;
+    // `unix-excl`: the process's first connection locks the file for this process alone, and
+    // the WAL index then lives in heap memory instead of a shared `-shm` mapping. Beginning
+    // and ending a read transaction costs no fcntl(2) locks; another process cannot open it.
+    let connection = Connection::open_with_flags_and_vfs(path, flags, "unix-excl")?;
     // More statements than rusqlite's default 16 are in use; an evicted one is prepared again.
     connection.set_prepared_statement_cache_capacity(128);
-    connection
-        .busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(backend)?;
-    connection
-        .pragma_update(None, "mmap_size", MMAP_BYTES)
-        .map_err(backend)?;
-    if !read_only {
-        connection
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(backend)?;
+    if open == Open::First {
+        // The lock of another process is not going to be released: say so at once instead of
+        // after the busy timeout.
+        connection.busy_timeout(std::time::Duration::ZERO)?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
     }
-    connection
-        .pragma_update(None, "foreign_keys", "ON")
-        .map_err(backend)?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    connection.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+    if open == Open::Writable {
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+    }
+    connection.pragma_update(None, "foreign_keys", "ON")?;
     Ok(connection)
 }
 
