@@ -186,12 +186,47 @@ impl<K: std::hash::Hash + Eq, V: Clone> Cache<K, V> {
 /// A code lookup: account, code, and the card_id filter.
 type CodeKey = (String, String, Option<String>);
 
-/// The reader caches: cards by card_id, and code lookups (`user_cards_by_code`, the hot path
-/// of `/card/code/get`).
+/// A lookup in the account tables (apps, users, openids, unionids, tickets), which one
+/// generation covers: they are written rarely (an app or user created, a ticket issued) and
+/// read on every claim.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum AccountKey {
+    App(String),
+    User(String),
+    OpenidsOfUser(String),
+    UnionidsOfUser(String),
+    /// (appid, user_id)
+    Openid(String, String),
+    /// (open_platform_id, user_id)
+    Unionid(String, String),
+    Tickets(String, TicketType, u32),
+}
+
+/// What an [`AccountKey`] lookup found.
+#[derive(Debug, Clone)]
+enum AccountRow {
+    App(Option<App>),
+    User(Option<User>),
+    Pairs(Vec<(String, String)>),
+    Text(Option<String>),
+    Tickets(Vec<Ticket>),
+}
+
+/// The reader caches: cards by card_id, code lookups (`user_cards_by_code`, the hot path
+/// of `/card/code/get`), and account lookups (the reads of every claim).
 #[derive(Debug, Default)]
 struct Caches {
     cards: Cache<String, Card>,
     codes: Cache<CodeKey, Vec<UserCard>>,
+    accounts: Cache<AccountKey, AccountRow>,
+}
+
+/// The cache generations a reader's snapshot began under.
+#[derive(Debug, Clone, Copy)]
+struct Began {
+    cards: u64,
+    codes: u64,
+    accounts: u64,
 }
 
 /// Which cached tables a writer batch has written.
@@ -199,6 +234,7 @@ struct Caches {
 struct Written {
     cards: Cell<bool>,
     codes: Cell<bool>,
+    accounts: Cell<bool>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -532,6 +568,9 @@ fn run_batch(
     if written.codes.get() {
         caches.codes.writes_end();
     }
+    if written.accounts.get() {
+        caches.accounts.writes_end();
+    }
     if let (Some(syncer), Ok(())) = (syncer, &committed) {
         // The syncer answers once an fsync covers this commit; with no one to answer, no fsync.
         if !completions.is_empty() {
@@ -685,11 +724,10 @@ enum Role<'c> {
         caches: &'c Caches,
         written: &'c Written,
     },
-    /// A reader; `started` holds the cache generations (cards, codes) seen when its snapshot
-    /// began.
+    /// A reader; `started` holds the cache generations seen when its snapshot began.
     Reader {
         caches: &'c Caches,
-        started: &'c Cell<Option<(u64, u64)>>,
+        started: &'c Cell<Option<Began>>,
     },
 }
 
@@ -700,7 +738,11 @@ impl SqliteTx<'_> {
             if started.get().is_none() {
                 // The generations are read before the snapshot begins, so a snapshot never
                 // misses a write that finished before them.
-                let generations = (caches.cards.generation(), caches.codes.generation());
+                let generations = Began {
+                    cards: caches.cards.generation(),
+                    codes: caches.codes.generation(),
+                    accounts: caches.accounts.generation(),
+                };
                 exec_cached(self.connection, "BEGIN").map_err(backend)?;
                 started.set(Some(generations));
             }
@@ -715,6 +757,40 @@ impl SqliteTx<'_> {
                 caches.cards.writes_begin();
             }
         }
+    }
+
+    /// Marks the batch as writing an account table (before each write of apps, users,
+    /// openids, unionids or tickets).
+    fn writing_accounts(&self) {
+        if let Role::Writer { caches, written } = &self.role {
+            if !written.accounts.replace(true) {
+                caches.accounts.writes_begin();
+            }
+        }
+    }
+
+    /// An account lookup, from the cache when no write to the account tables has begun since
+    /// it was stored. The writer uses entries too (an entry is the committed state, and one
+    /// this batch wrote over is no longer trusted) but stores none: its reads may see its own
+    /// uncommitted writes.
+    fn account(
+        &self,
+        key: AccountKey,
+        load: impl FnOnce(&Self) -> StoreResult<AccountRow>,
+    ) -> StoreResult<AccountRow> {
+        let caches = match &self.role {
+            Role::Writer { caches, .. } | Role::Reader { caches, .. } => caches,
+        };
+        if let Some(row) = caches.accounts.get(&key) {
+            return Ok(row);
+        }
+        let row = load(self)?;
+        if let Role::Reader { caches, started } = &self.role {
+            if let Some(began) = started.get() {
+                caches.accounts.put(began.accounts, key, &row);
+            }
+        }
+        Ok(row)
     }
 
     /// Marks the batch as writing user cards (before each insert or update of `user_cards`).
@@ -766,6 +842,37 @@ impl SqliteTx<'_> {
         rows.collect::<rusqlite::Result<Vec<T>>>()
             .map_err(map_error)
     }
+}
+
+impl SqliteTx<'_> {
+    fn recent_tickets_uncached(
+        &self,
+        appid: &str,
+        ticket_type: TicketType,
+        limit: u32,
+    ) -> StoreResult<Vec<Ticket>> {
+        self.query_all(
+            "SELECT ticket, appid, ticket_type, issued_at, expires_at FROM tickets WHERE appid = ?1 AND ticket_type = ?2 ORDER BY issued_at DESC, rowid DESC LIMIT ?3",
+            params![appid, ticket_type.as_str(), limit],
+            |row| {
+                let ticket_type: String = row.get(2)?;
+                Ok(Ticket {
+                    ticket: row.get(0)?,
+                    appid: row.get(1)?,
+                    ticket_type: TicketType::parse(&ticket_type)
+                        .ok_or_else(|| corrupt(2, "ticket type"))?,
+                    issued_at: row.get(3)?,
+                    expires_at: row.get(4)?,
+                })
+            },
+        )
+    }
+}
+
+/// An account cache entry of another kind than its key's: a bug, reported instead of a panic
+/// (without the entry, which may hold an AppSecret).
+fn wrong_row(_: &AccountRow) -> StoreError {
+    StoreError::Corrupt("an account cache entry of the wrong kind".into())
 }
 
 /// Turns a bad stored value into an error a row mapper can return.
@@ -966,6 +1073,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_open_platform(&mut self, open_platform: &OpenPlatform) -> StoreResult<()> {
+        self.writing_accounts();
         self.execute(
             "INSERT INTO open_platforms (id, name, created_at) VALUES (?1, ?2, ?3)",
             params![
@@ -992,6 +1100,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_app(&mut self, app: &App) -> StoreResult<()> {
+        self.writing_accounts();
         self.execute(
             "INSERT INTO apps (appid, secret, kind, name, original_id, open_platform_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![app.appid, app.secret, app.kind.as_str(), app.name, app.original_id, app.open_platform_id, app.created_at],
@@ -1000,11 +1109,18 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn app(&mut self, appid: &str) -> StoreResult<Option<App>> {
-        self.query_one(
-            concat!("SELECT ", app_columns!(), " FROM apps WHERE appid = ?1"),
-            [appid],
-            app_from_row,
-        )
+        let row = self.account(AccountKey::App(appid.to_owned()), |tx| {
+            tx.query_one(
+                concat!("SELECT ", app_columns!(), " FROM apps WHERE appid = ?1"),
+                [appid],
+                app_from_row,
+            )
+            .map(AccountRow::App)
+        })?;
+        match row {
+            AccountRow::App(app) => Ok(app),
+            other => Err(wrong_row(&other)),
+        }
     }
 
     fn apps(&mut self) -> StoreResult<Vec<App>> {
@@ -1020,6 +1136,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_user(&mut self, user: &User) -> StoreResult<()> {
+        self.writing_accounts();
         let profile = serde_json::to_string(&user.profile)
             .map_err(|error| StoreError::Corrupt(error.to_string()))?;
         self.execute(
@@ -1030,11 +1147,18 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn user(&mut self, user_id: &str) -> StoreResult<Option<User>> {
-        self.query_one(
-            concat!("SELECT ", user_columns!(), " FROM users WHERE user_id = ?1"),
-            [user_id],
-            user_from_row,
-        )
+        let row = self.account(AccountKey::User(user_id.to_owned()), |tx| {
+            tx.query_one(
+                concat!("SELECT ", user_columns!(), " FROM users WHERE user_id = ?1"),
+                [user_id],
+                user_from_row,
+            )
+            .map(AccountRow::User)
+        })?;
+        match row {
+            AccountRow::User(user) => Ok(user),
+            other => Err(wrong_row(&other)),
+        }
     }
 
     fn users(&mut self) -> StoreResult<Vec<User>> {
@@ -1050,6 +1174,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_openid(&mut self, appid: &str, user_id: &str, openid: &str) -> StoreResult<()> {
+        self.writing_accounts();
         self.execute(
             "INSERT INTO openids (appid, user_id, openid) VALUES (?1, ?2, ?3)",
             [appid, user_id, openid],
@@ -1058,11 +1183,18 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn openids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>> {
-        self.query_all(
-            "SELECT appid, openid FROM openids WHERE user_id = ?1 ORDER BY appid",
-            [user_id],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+        let row = self.account(AccountKey::OpenidsOfUser(user_id.to_owned()), |tx| {
+            tx.query_all(
+                "SELECT appid, openid FROM openids WHERE user_id = ?1 ORDER BY appid",
+                [user_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .map(AccountRow::Pairs)
+        })?;
+        match row {
+            AccountRow::Pairs(pairs) => Ok(pairs),
+            other => Err(wrong_row(&other)),
+        }
     }
 
     fn user_id_by_openid(&mut self, appid: &str, openid: &str) -> StoreResult<Option<String>> {
@@ -1079,6 +1211,7 @@ impl Tx for SqliteTx<'_> {
         user_id: &str,
         unionid: &str,
     ) -> StoreResult<bool> {
+        self.writing_accounts();
         let inserted = self.execute(
             "INSERT INTO unionids (open_platform_id, user_id, unionid) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
             [open_platform_id, user_id, unionid],
@@ -1087,11 +1220,18 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn unionids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>> {
-        self.query_all(
-            "SELECT open_platform_id, unionid FROM unionids WHERE user_id = ?1 ORDER BY open_platform_id",
-            [user_id],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+        let row = self.account(AccountKey::UnionidsOfUser(user_id.to_owned()), |tx| {
+            tx.query_all(
+                "SELECT open_platform_id, unionid FROM unionids WHERE user_id = ?1 ORDER BY open_platform_id",
+                [user_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .map(AccountRow::Pairs)
+        })?;
+        match row {
+            AccountRow::Pairs(pairs) => Ok(pairs),
+            other => Err(wrong_row(&other)),
+        }
     }
 
     fn insert_access_token(&mut self, token: &AccessToken) -> StoreResult<()> {
@@ -1141,6 +1281,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_ticket(&mut self, ticket: &Ticket) -> StoreResult<()> {
+        self.writing_accounts();
         self.execute(
             "INSERT INTO tickets (ticket, appid, ticket_type, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![ticket.ticket, ticket.appid, ticket.ticket_type.as_str(), ticket.issued_at, ticket.expires_at],
@@ -1175,20 +1316,15 @@ impl Tx for SqliteTx<'_> {
         ticket_type: TicketType,
         limit: u32,
     ) -> StoreResult<Vec<Ticket>> {
-        self.query_all(
-            "SELECT ticket, appid, ticket_type, issued_at, expires_at FROM tickets WHERE appid = ?1 AND ticket_type = ?2 ORDER BY issued_at DESC, rowid DESC LIMIT ?3",
-            params![appid, ticket_type.as_str(), limit],
-            |row| {
-                let ticket_type: String = row.get(2)?;
-                Ok(Ticket {
-                    ticket: row.get(0)?,
-                    appid: row.get(1)?,
-                    ticket_type: TicketType::parse(&ticket_type).ok_or_else(|| corrupt(2, "ticket type"))?,
-                    issued_at: row.get(3)?,
-                    expires_at: row.get(4)?,
-                })
-            },
-        )
+        let key = AccountKey::Tickets(appid.to_owned(), ticket_type, limit);
+        let row = self.account(key, |tx| {
+            tx.recent_tickets_uncached(appid, ticket_type, limit)
+                .map(AccountRow::Tickets)
+        })?;
+        match row {
+            AccountRow::Tickets(tickets) => Ok(tickets),
+            other => Err(wrong_row(&other)),
+        }
     }
 
     fn insert_login_code(&mut self, code: &LoginCode) -> StoreResult<()> {
@@ -1265,8 +1401,8 @@ impl Tx for SqliteTx<'_> {
             card_from_row,
         )?;
         if let (Role::Reader { caches, started }, Some(card)) = (&self.role, &card) {
-            if let Some((began, _)) = started.get() {
-                caches.cards.put(began, card.card_id.clone(), card);
+            if let Some(began) = started.get() {
+                caches.cards.put(began.cards, card.card_id.clone(), card);
             }
         }
         Ok(card)
@@ -1495,8 +1631,8 @@ impl Tx for SqliteTx<'_> {
             user_card_from_row,
         )?;
         if let Role::Reader { caches, started } = &self.role {
-            if let Some((_, began)) = started.get() {
-                caches.codes.put(began, key, &found);
+            if let Some(began) = started.get() {
+                caches.codes.put(began.codes, key, &found);
             }
         }
         Ok(found)
@@ -1535,19 +1671,35 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn openid_of(&mut self, appid: &str, user_id: &str) -> StoreResult<Option<String>> {
-        self.query_one(
-            "SELECT openid FROM openids WHERE appid = ?1 AND user_id = ?2",
-            [appid, user_id],
-            |row| row.get(0),
-        )
+        let key = AccountKey::Openid(appid.to_owned(), user_id.to_owned());
+        let row = self.account(key, |tx| {
+            tx.query_one(
+                "SELECT openid FROM openids WHERE appid = ?1 AND user_id = ?2",
+                [appid, user_id],
+                |row| row.get(0),
+            )
+            .map(AccountRow::Text)
+        })?;
+        match row {
+            AccountRow::Text(openid) => Ok(openid),
+            other => Err(wrong_row(&other)),
+        }
     }
 
     fn unionid_of(&mut self, open_platform_id: &str, user_id: &str) -> StoreResult<Option<String>> {
-        self.query_one(
-            "SELECT unionid FROM unionids WHERE open_platform_id = ?1 AND user_id = ?2",
-            [open_platform_id, user_id],
-            |row| row.get(0),
-        )
+        let key = AccountKey::Unionid(open_platform_id.to_owned(), user_id.to_owned());
+        let row = self.account(key, |tx| {
+            tx.query_one(
+                "SELECT unionid FROM unionids WHERE open_platform_id = ?1 AND user_id = ?2",
+                [open_platform_id, user_id],
+                |row| row.get(0),
+            )
+            .map(AccountRow::Text)
+        })?;
+        match row {
+            AccountRow::Text(unionid) => Ok(unionid),
+            other => Err(wrong_row(&other)),
+        }
     }
 
     fn take_stock(&mut self, card_id: &str, now: i64) -> StoreResult<bool> {
@@ -1658,6 +1810,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn set_push_config(&mut self, appid: &str, push: &PushConfig) -> StoreResult<()> {
+        self.writing_accounts();
         self.execute(
             "UPDATE apps SET push_url = ?2, push_token = ?3, push_aes_key = ?4, push_mode = ?5 WHERE appid = ?1",
             params![appid, push.url, push.token, push.encoding_aes_key, push.mode],

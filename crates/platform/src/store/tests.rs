@@ -3,7 +3,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::domain::model::{App, AppKind, Card, CardStatus, User, UserCard, UserCardStatus};
+use crate::domain::model::{
+    App, AppKind, Card, CardStatus, OpenPlatform, Ticket, TicketType, User, UserCard,
+    UserCardStatus,
+};
 use crate::store::sqlite::{Durability, SqliteOptions, SqliteStore};
 use crate::store::{self, Store, StoreError, Tx};
 
@@ -134,6 +137,7 @@ async fn conformance(store: Arc<dyn Store>) {
     a_card_read_after_an_update_commits_shows_the_update(&store).await;
     card_reads_racing_updates_end_on_the_last_update(&store).await;
     code_lookups_show_every_committed_change_to_a_code(&store).await;
+    account_reads_show_every_committed_account_write(&store).await;
 }
 
 /// Jobs that read a value and write it back changed, with no lock of their own, as the domain
@@ -521,5 +525,135 @@ async fn code_lookups_show_every_committed_change_to_a_code(store: &Arc<dyn Stor
     assert_eq!(
         lookup(store, "444455556666").await[0].0,
         UserCardStatus::Consumed
+    );
+}
+
+/// Reads twice, so that an engine with a read cache answers the second from it.
+async fn read_twice<T, F>(store: &Arc<dyn Store>, read: F) -> T
+where
+    T: PartialEq + std::fmt::Debug + Send + 'static,
+    F: FnMut(&mut dyn Tx) -> Result<T, StoreError> + Clone + Send + 'static,
+{
+    let first = store::read(&**store, read.clone()).await.unwrap();
+    let second = store::read(&**store, read).await.unwrap();
+    assert_eq!(first, second, "two reads differ");
+    first
+}
+
+/// Everything the account reads answer (apps, users, openids, unionids, tickets), before
+/// and after each kind of write, read by readers and by the writer after its own write.
+async fn account_reads_show_every_committed_account_write(store: &Arc<dyn Store>) {
+    let user = User {
+        user_id: "u-accounts".into(),
+        nickname: "accounts".into(),
+        profile: std::collections::BTreeMap::new(),
+        client_os: "ios".into(),
+        client_version: "8.0.50".into(),
+        base_library: "3.5.0".into(),
+        created_at: 0,
+    };
+    let ticket = |n: i64| Ticket {
+        ticket: format!("ticket-{n}"),
+        appid: "wxaccounts".into(),
+        ticket_type: TicketType::WxCard,
+        issued_at: n,
+        expires_at: n + 7200,
+    };
+    let app_of = |tx: &mut dyn Tx| tx.app("wxaccounts").map(|app| app.map(|app| app.name));
+    let user_of = |tx: &mut dyn Tx| tx.user("u-accounts").map(|user| user.map(|u| u.nickname));
+    let ids_of = |tx: &mut dyn Tx| {
+        Ok((
+            tx.openids_of_user("u-accounts")?,
+            tx.openid_of("wxaccounts", "u-accounts")?,
+            tx.unionids_of_user("u-accounts")?,
+            tx.unionid_of("op_accounts", "u-accounts")?,
+        ))
+    };
+    let tickets_of = |tx: &mut dyn Tx| {
+        tx.recent_tickets("wxaccounts", TicketType::WxCard, 3)
+            .map(|tickets| tickets.into_iter().map(|t| t.ticket).collect::<Vec<_>>())
+    };
+
+    // Misses are answers too: none may outlive the write that fills it.
+    assert_eq!(read_twice(store, app_of).await, None);
+    assert_eq!(read_twice(store, user_of).await, None);
+    assert_eq!(
+        read_twice(store, ids_of).await,
+        (vec![], None, vec![], None)
+    );
+    assert_eq!(read_twice(store, tickets_of).await, Vec::<String>::new());
+
+    store::write(&**store, move |tx: &mut dyn Tx| {
+        tx.insert_open_platform(&OpenPlatform {
+            id: "op_accounts".into(),
+            name: "accounts".into(),
+            created_at: 0,
+        })?;
+        tx.insert_app(&App {
+            open_platform_id: Some("op_accounts".into()),
+            ..app("wxaccounts")
+        })?;
+        tx.insert_user(&user)
+    })
+    .await
+    .unwrap();
+    assert_eq!(read_twice(store, app_of).await, Some("n".to_owned()));
+    assert_eq!(
+        read_twice(store, user_of).await,
+        Some("accounts".to_owned())
+    );
+    assert_eq!(
+        read_twice(store, ids_of).await,
+        (vec![], None, vec![], None)
+    );
+
+    store::write(&**store, |tx: &mut dyn Tx| {
+        tx.insert_openid("wxaccounts", "u-accounts", "o-accounts")
+    })
+    .await
+    .unwrap();
+    let openid = ("wxaccounts".to_owned(), "o-accounts".to_owned());
+    assert_eq!(
+        read_twice(store, ids_of).await,
+        (
+            vec![openid.clone()],
+            Some("o-accounts".into()),
+            vec![],
+            None
+        )
+    );
+
+    store::write(&**store, |tx: &mut dyn Tx| {
+        tx.insert_unionid("op_accounts", "u-accounts", "un-accounts")
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        read_twice(store, ids_of).await,
+        (
+            vec![openid],
+            Some("o-accounts".into()),
+            vec![("op_accounts".to_owned(), "un-accounts".to_owned())],
+            Some("un-accounts".into())
+        )
+    );
+
+    store::write(&**store, move |tx: &mut dyn Tx| {
+        tx.insert_ticket(&ticket(1))
+    })
+    .await
+    .unwrap();
+    assert_eq!(read_twice(store, tickets_of).await, vec!["ticket-1"]);
+    // The writer sees its own new ticket, whatever a reader saw before.
+    let seen_by_writer = store::write(&**store, move |tx: &mut dyn Tx| {
+        tx.insert_ticket(&ticket(2))?;
+        tickets_of(tx)
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen_by_writer, vec!["ticket-2", "ticket-1"]);
+    assert_eq!(
+        read_twice(store, tickets_of).await,
+        vec!["ticket-2", "ticket-1"]
     );
 }
