@@ -423,9 +423,10 @@ fn connect(path: &Path, open: Open) -> rusqlite::Result<Connection> {
     // More statements than rusqlite's default 16 are in use; an evicted one is prepared again.
     connection.set_prepared_statement_cache_capacity(128);
     if open == Open::First {
-        // The lock of another process is not going to be released: say so at once instead of
-        // after the busy timeout.
-        connection.busy_timeout(std::time::Duration::ZERO)?;
+        // Another process's lock is not going to be released: say so soon instead of after
+        // the busy timeout. Within this process a store being closed may hold the file for a
+        // moment (its last connection checkpoints), so this waits a little.
+        connection.busy_timeout(std::time::Duration::from_secs(1))?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
     }
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -770,9 +771,8 @@ impl SqliteTx<'_> {
     }
 
     /// An account lookup, from the cache when no write to the account tables has begun since
-    /// it was stored. The writer uses entries too (an entry is the committed state, and one
-    /// this batch wrote over is no longer trusted) but stores none: its reads may see its own
-    /// uncommitted writes.
+    /// it was stored. The writer uses and stores entries too, while its batch has not written
+    /// an account table: until then its reads of them are the committed state.
     fn account(
         &self,
         key: AccountKey,
@@ -785,10 +785,16 @@ impl SqliteTx<'_> {
             return Ok(row);
         }
         let row = load(self)?;
-        if let Role::Reader { caches, started } = &self.role {
-            if let Some(began) = started.get() {
-                caches.accounts.put(began.accounts, key, &row);
+        let began = match &self.role {
+            // A reader's snapshot begins with its first statement, which `load` may have run.
+            Role::Reader { started, .. } => started.get().map(|began| began.accounts),
+            // Only the writer moves generations, so the current one is the one it read under.
+            Role::Writer { caches, written } => {
+                (!written.accounts.get()).then(|| caches.accounts.generation())
             }
+        };
+        if let Some(began) = began {
+            caches.accounts.put(began, key, &row);
         }
         Ok(row)
     }

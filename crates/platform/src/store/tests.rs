@@ -644,14 +644,21 @@ async fn account_reads_show_every_committed_account_write(store: &Arc<dyn Store>
     .await
     .unwrap();
     assert_eq!(read_twice(store, tickets_of).await, vec!["ticket-1"]);
-    // The writer sees its own new ticket, whatever a reader saw before.
+    // The writer sees its own new ticket, whatever it or a reader saw before.
     let seen_by_writer = store::write(&**store, move |tx: &mut dyn Tx| {
+        let before = tickets_of(tx)?;
         tx.insert_ticket(&ticket(2))?;
-        tickets_of(tx)
+        Ok::<_, StoreError>((before, tickets_of(tx)?))
     })
     .await
     .unwrap();
-    assert_eq!(seen_by_writer, vec!["ticket-2", "ticket-1"]);
+    assert_eq!(
+        seen_by_writer,
+        (
+            vec!["ticket-1".to_owned()],
+            vec!["ticket-2".to_owned(), "ticket-1".to_owned()]
+        )
+    );
     assert_eq!(
         read_twice(store, tickets_of).await,
         vec!["ticket-2", "ticket-1"]
