@@ -16,6 +16,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+/// glibc's malloc spent about a seventh of the server's CPU under load (perf), much of it
+/// merging freed blocks each time an HTTP read buffer was allocated; mimalloc does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A local WeChat Card & Voucher platform: point your SDK at it instead of WeChat, act as a
 /// user, and see every push your server receives.
 #[derive(Debug, Parser)]
