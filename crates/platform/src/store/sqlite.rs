@@ -163,11 +163,14 @@ impl<K: std::hash::Hash + Eq, V: Clone> Cache<K, V> {
     /// write was in flight then or has started since.
     fn put(&self, began: u64, key: K, value: &V) {
         if began % 2 == 0 && self.generation() == began {
+            let value = value.clone();
             let mut entries = self.lock();
-            if entries.len() >= CACHE_LIMIT {
-                entries.clear();
-            }
-            entries.insert(key, (began, value.clone()));
+            // Dropped after the lock is released: freeing thousands of entries would hold
+            // every other reader of this cache.
+            let full = (entries.len() >= CACHE_LIMIT).then(|| std::mem::take(&mut *entries));
+            entries.insert(key, (began, value));
+            drop(entries);
+            drop(full);
         }
     }
 
@@ -178,8 +181,9 @@ impl<K: std::hash::Hash + Eq, V: Clone> Cache<K, V> {
 
     /// The batch that wrote the table has committed or rolled back: readers may cache again.
     fn writes_end(&self) {
-        self.lock().clear();
+        let stale = std::mem::take(&mut *self.lock());
         self.generation.fetch_add(1, Ordering::SeqCst);
+        drop(stale);
     }
 }
 
