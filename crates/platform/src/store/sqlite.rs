@@ -855,6 +855,40 @@ impl SqliteTx<'_> {
 }
 
 impl SqliteTx<'_> {
+    /// A cached account lookup of one text column (an openid, a unionid).
+    fn account_text(
+        &self,
+        key: AccountKey,
+        sql: &str,
+        params: [&str; 2],
+    ) -> StoreResult<Option<String>> {
+        let row = self.account(key, |tx| {
+            tx.query_one(sql, params, |row| row.get(0))
+                .map(AccountRow::Text)
+        })?;
+        match row {
+            AccountRow::Text(text) => Ok(text),
+            other => Err(wrong_row(&other)),
+        }
+    }
+
+    /// A cached account lookup of a user's (key, id) pairs (openids, unionids).
+    fn account_pairs(
+        &self,
+        key: AccountKey,
+        sql: &str,
+        user_id: &str,
+    ) -> StoreResult<Vec<(String, String)>> {
+        let row = self.account(key, |tx| {
+            tx.query_all(sql, [user_id], |row| Ok((row.get(0)?, row.get(1)?)))
+                .map(AccountRow::Pairs)
+        })?;
+        match row {
+            AccountRow::Pairs(pairs) => Ok(pairs),
+            other => Err(wrong_row(&other)),
+        }
+    }
+
     fn recent_tickets_uncached(
         &self,
         appid: &str,
@@ -1193,18 +1227,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn openids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>> {
-        let row = self.account(AccountKey::OpenidsOfUser(user_id.to_owned()), |tx| {
-            tx.query_all(
-                "SELECT appid, openid FROM openids WHERE user_id = ?1 ORDER BY appid",
-                [user_id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .map(AccountRow::Pairs)
-        })?;
-        match row {
-            AccountRow::Pairs(pairs) => Ok(pairs),
-            other => Err(wrong_row(&other)),
-        }
+        self.account_pairs(
+            AccountKey::OpenidsOfUser(user_id.to_owned()),
+            "SELECT appid, openid FROM openids WHERE user_id = ?1 ORDER BY appid",
+            user_id,
+        )
     }
 
     fn user_id_by_openid(&mut self, appid: &str, openid: &str) -> StoreResult<Option<String>> {
@@ -1230,18 +1257,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn unionids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>> {
-        let row = self.account(AccountKey::UnionidsOfUser(user_id.to_owned()), |tx| {
-            tx.query_all(
-                "SELECT open_platform_id, unionid FROM unionids WHERE user_id = ?1 ORDER BY open_platform_id",
-                [user_id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .map(AccountRow::Pairs)
-        })?;
-        match row {
-            AccountRow::Pairs(pairs) => Ok(pairs),
-            other => Err(wrong_row(&other)),
-        }
+        self.account_pairs(
+            AccountKey::UnionidsOfUser(user_id.to_owned()),
+            "SELECT open_platform_id, unionid FROM unionids WHERE user_id = ?1 ORDER BY open_platform_id",
+            user_id,
+        )
     }
 
     fn insert_access_token(&mut self, token: &AccessToken) -> StoreResult<()> {
@@ -1681,35 +1701,19 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn openid_of(&mut self, appid: &str, user_id: &str) -> StoreResult<Option<String>> {
-        let key = AccountKey::Openid(appid.to_owned(), user_id.to_owned());
-        let row = self.account(key, |tx| {
-            tx.query_one(
-                "SELECT openid FROM openids WHERE appid = ?1 AND user_id = ?2",
-                [appid, user_id],
-                |row| row.get(0),
-            )
-            .map(AccountRow::Text)
-        })?;
-        match row {
-            AccountRow::Text(openid) => Ok(openid),
-            other => Err(wrong_row(&other)),
-        }
+        self.account_text(
+            AccountKey::Openid(appid.to_owned(), user_id.to_owned()),
+            "SELECT openid FROM openids WHERE appid = ?1 AND user_id = ?2",
+            [appid, user_id],
+        )
     }
 
     fn unionid_of(&mut self, open_platform_id: &str, user_id: &str) -> StoreResult<Option<String>> {
-        let key = AccountKey::Unionid(open_platform_id.to_owned(), user_id.to_owned());
-        let row = self.account(key, |tx| {
-            tx.query_one(
-                "SELECT unionid FROM unionids WHERE open_platform_id = ?1 AND user_id = ?2",
-                [open_platform_id, user_id],
-                |row| row.get(0),
-            )
-            .map(AccountRow::Text)
-        })?;
-        match row {
-            AccountRow::Text(unionid) => Ok(unionid),
-            other => Err(wrong_row(&other)),
-        }
+        self.account_text(
+            AccountKey::Unionid(open_platform_id.to_owned(), user_id.to_owned()),
+            "SELECT unionid FROM unionids WHERE open_platform_id = ?1 AND user_id = ?2",
+            [open_platform_id, user_id],
+        )
     }
 
     fn take_stock(&mut self, card_id: &str, now: i64) -> StoreResult<bool> {
