@@ -184,7 +184,7 @@ fn measure(args: &BenchArgs, scratch: &Path) -> anyhow::Result<()> {
         // they are the kernel's file cache, shared and dropped under memory pressure.
         if let Some(file) = status_kib(server.child.id(), "RssFile:") {
             println!(
-                "  ({:.1} MiB of it file pages: the mapped database, its WAL index, the binary)",
+                "  ({:.1} MiB of it file pages: the mapped database and the binary)",
                 file as f64 / 1024.0
             );
         }
