@@ -216,6 +216,36 @@ enum AccountRow {
     Tickets(Vec<Ticket>),
 }
 
+/// A value an account lookup answers, and the [`AccountRow`] it is cached as.
+trait AccountValue: Clone + Sized {
+    fn into_row(self) -> AccountRow;
+    fn from_row(row: AccountRow) -> Option<Self>;
+}
+
+macro_rules! account_value {
+    ($($variant:ident($type:ty)),* $(,)?) => {$(
+        impl AccountValue for $type {
+            fn into_row(self) -> AccountRow {
+                AccountRow::$variant(self)
+            }
+            fn from_row(row: AccountRow) -> Option<Self> {
+                match row {
+                    AccountRow::$variant(value) => Some(value),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+account_value!(
+    App(Option<App>),
+    User(Option<User>),
+    Pairs(Vec<(String, String)>),
+    Text(Option<String>),
+    Tickets(Vec<Ticket>),
+);
+
 /// The reader caches: cards by card_id, code lookups (`user_cards_by_code`, the hot path
 /// of `/card/code/get`), and account lookups (the reads of every claim).
 #[derive(Debug, Default)]
@@ -426,18 +456,22 @@ fn connect(path: &Path, open: Open) -> rusqlite::Result<Connection> {
     let connection = Connection::open_with_flags_and_vfs(path, flags, "unix-excl")?;
     // More statements than rusqlite's default 16 are in use; an evicted one is prepared again.
     connection.set_prepared_statement_cache_capacity(128);
-    if open == Open::First {
-        // Another process's lock is not going to be released: say so soon instead of after
-        // the busy timeout. Within this process a store being closed may hold the file for a
-        // moment (its last connection checkpoints), so this waits a little.
-        connection.busy_timeout(std::time::Duration::from_secs(1))?;
+    let busy = std::time::Duration::from_secs(5);
+    if open != Open::ReadOnly {
+        // The first statement takes the file's lock. Another process's lock is not going to
+        // be released, so the first connection says so soon instead of after the busy
+        // timeout; within this process a store being closed may hold the file for a moment
+        // (its last connection checkpoints), so it waits a little.
+        let first_lock = if open == Open::First {
+            std::time::Duration::from_secs(1)
+        } else {
+            busy
+        };
+        connection.busy_timeout(first_lock)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
     }
-    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    connection.busy_timeout(busy)?;
     connection.pragma_update(None, "mmap_size", MMAP_BYTES)?;
-    if open == Open::Writable {
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-    }
     connection.pragma_update(None, "foreign_keys", "ON")?;
     Ok(connection)
 }
@@ -777,18 +811,22 @@ impl SqliteTx<'_> {
     /// An account lookup, from the cache when no write to the account tables has begun since
     /// it was stored. The writer uses and stores entries too, while its batch has not written
     /// an account table: until then its reads of them are the committed state.
-    fn account(
+    fn account<T: AccountValue>(
         &self,
         key: AccountKey,
-        load: impl FnOnce(&Self) -> StoreResult<AccountRow>,
-    ) -> StoreResult<AccountRow> {
+        load: impl FnOnce(&Self) -> StoreResult<T>,
+    ) -> StoreResult<T> {
         let caches = match &self.role {
             Role::Writer { caches, .. } | Role::Reader { caches, .. } => caches,
         };
         if let Some(row) = caches.accounts.get(&key) {
-            return Ok(row);
+            // Another kind than the key's would be a bug: reported, without the entry (which
+            // may hold an AppSecret), instead of a panic.
+            return T::from_row(row).ok_or_else(|| {
+                StoreError::Corrupt("an account cache entry of the wrong kind".into())
+            });
         }
-        let row = load(self)?;
+        let value = load(self)?;
         let began = match &self.role {
             // A reader's snapshot begins with its first statement, which `load` may have run.
             Role::Reader { started, .. } => started.get().map(|began| began.accounts),
@@ -798,9 +836,9 @@ impl SqliteTx<'_> {
             }
         };
         if let Some(began) = began {
-            caches.accounts.put(began, key, &row);
+            caches.accounts.put(began, key, &value.clone().into_row());
         }
-        Ok(row)
+        Ok(value)
     }
 
     /// Marks the batch as writing user cards (before each insert or update of `user_cards`).
@@ -854,69 +892,15 @@ impl SqliteTx<'_> {
     }
 }
 
-impl SqliteTx<'_> {
-    /// A cached account lookup of one text column (an openid, a unionid).
-    fn account_text(
-        &self,
-        key: AccountKey,
-        sql: &str,
-        params: [&str; 2],
-    ) -> StoreResult<Option<String>> {
-        let row = self.account(key, |tx| {
-            tx.query_one(sql, params, |row| row.get(0))
-                .map(AccountRow::Text)
-        })?;
-        match row {
-            AccountRow::Text(text) => Ok(text),
-            other => Err(wrong_row(&other)),
-        }
-    }
-
-    /// A cached account lookup of a user's (key, id) pairs (openids, unionids).
-    fn account_pairs(
-        &self,
-        key: AccountKey,
-        sql: &str,
-        user_id: &str,
-    ) -> StoreResult<Vec<(String, String)>> {
-        let row = self.account(key, |tx| {
-            tx.query_all(sql, [user_id], |row| Ok((row.get(0)?, row.get(1)?)))
-                .map(AccountRow::Pairs)
-        })?;
-        match row {
-            AccountRow::Pairs(pairs) => Ok(pairs),
-            other => Err(wrong_row(&other)),
-        }
-    }
-
-    fn recent_tickets_uncached(
-        &self,
-        appid: &str,
-        ticket_type: TicketType,
-        limit: u32,
-    ) -> StoreResult<Vec<Ticket>> {
-        self.query_all(
-            "SELECT ticket, appid, ticket_type, issued_at, expires_at FROM tickets WHERE appid = ?1 AND ticket_type = ?2 ORDER BY issued_at DESC, rowid DESC LIMIT ?3",
-            params![appid, ticket_type.as_str(), limit],
-            |row| {
-                let ticket_type: String = row.get(2)?;
-                Ok(Ticket {
-                    ticket: row.get(0)?,
-                    appid: row.get(1)?,
-                    ticket_type: TicketType::parse(&ticket_type)
-                        .ok_or_else(|| corrupt(2, "ticket type"))?,
-                    issued_at: row.get(3)?,
-                    expires_at: row.get(4)?,
-                })
-            },
-        )
-    }
-}
-
-/// An account cache entry of another kind than its key's: a bug, reported instead of a panic
-/// (without the entry, which may hold an AppSecret).
-fn wrong_row(_: &AccountRow) -> StoreError {
-    StoreError::Corrupt("an account cache entry of the wrong kind".into())
+fn ticket_from_row(row: &Row<'_>) -> rusqlite::Result<Ticket> {
+    let ticket_type: String = row.get(2)?;
+    Ok(Ticket {
+        ticket: row.get(0)?,
+        appid: row.get(1)?,
+        ticket_type: TicketType::parse(&ticket_type).ok_or_else(|| corrupt(2, "ticket type"))?,
+        issued_at: row.get(3)?,
+        expires_at: row.get(4)?,
+    })
 }
 
 /// Turns a bad stored value into an error a row mapper can return.
@@ -1153,18 +1137,13 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn app(&mut self, appid: &str) -> StoreResult<Option<App>> {
-        let row = self.account(AccountKey::App(appid.to_owned()), |tx| {
+        self.account(AccountKey::App(appid.to_owned()), |tx| {
             tx.query_one(
                 concat!("SELECT ", app_columns!(), " FROM apps WHERE appid = ?1"),
                 [appid],
                 app_from_row,
             )
-            .map(AccountRow::App)
-        })?;
-        match row {
-            AccountRow::App(app) => Ok(app),
-            other => Err(wrong_row(&other)),
-        }
+        })
     }
 
     fn apps(&mut self) -> StoreResult<Vec<App>> {
@@ -1191,18 +1170,13 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn user(&mut self, user_id: &str) -> StoreResult<Option<User>> {
-        let row = self.account(AccountKey::User(user_id.to_owned()), |tx| {
+        self.account(AccountKey::User(user_id.to_owned()), |tx| {
             tx.query_one(
                 concat!("SELECT ", user_columns!(), " FROM users WHERE user_id = ?1"),
                 [user_id],
                 user_from_row,
             )
-            .map(AccountRow::User)
-        })?;
-        match row {
-            AccountRow::User(user) => Ok(user),
-            other => Err(wrong_row(&other)),
-        }
+        })
     }
 
     fn users(&mut self) -> StoreResult<Vec<User>> {
@@ -1227,11 +1201,13 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn openids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>> {
-        self.account_pairs(
-            AccountKey::OpenidsOfUser(user_id.to_owned()),
-            "SELECT appid, openid FROM openids WHERE user_id = ?1 ORDER BY appid",
-            user_id,
-        )
+        self.account(AccountKey::OpenidsOfUser(user_id.to_owned()), |tx| {
+            tx.query_all(
+                "SELECT appid, openid FROM openids WHERE user_id = ?1 ORDER BY appid",
+                [user_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+        })
     }
 
     fn user_id_by_openid(&mut self, appid: &str, openid: &str) -> StoreResult<Option<String>> {
@@ -1257,11 +1233,13 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn unionids_of_user(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>> {
-        self.account_pairs(
-            AccountKey::UnionidsOfUser(user_id.to_owned()),
-            "SELECT open_platform_id, unionid FROM unionids WHERE user_id = ?1 ORDER BY open_platform_id",
-            user_id,
-        )
+        self.account(AccountKey::UnionidsOfUser(user_id.to_owned()), |tx| {
+            tx.query_all(
+                "SELECT open_platform_id, unionid FROM unionids WHERE user_id = ?1 ORDER BY open_platform_id",
+                [user_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+        })
     }
 
     fn insert_access_token(&mut self, token: &AccessToken) -> StoreResult<()> {
@@ -1327,16 +1305,7 @@ impl Tx for SqliteTx<'_> {
         self.query_one(
             "SELECT ticket, appid, ticket_type, issued_at, expires_at FROM tickets WHERE appid = ?1 AND ticket_type = ?2 ORDER BY issued_at DESC, rowid DESC LIMIT 1",
             [appid, ticket_type.as_str()],
-            |row| {
-                let ticket_type: String = row.get(2)?;
-                Ok(Ticket {
-                    ticket: row.get(0)?,
-                    appid: row.get(1)?,
-                    ticket_type: TicketType::parse(&ticket_type).ok_or_else(|| corrupt(2, "ticket type"))?,
-                    issued_at: row.get(3)?,
-                    expires_at: row.get(4)?,
-                })
-            },
+            ticket_from_row,
         )
     }
 
@@ -1347,14 +1316,13 @@ impl Tx for SqliteTx<'_> {
         limit: u32,
     ) -> StoreResult<Vec<Ticket>> {
         let key = AccountKey::Tickets(appid.to_owned(), ticket_type, limit);
-        let row = self.account(key, |tx| {
-            tx.recent_tickets_uncached(appid, ticket_type, limit)
-                .map(AccountRow::Tickets)
-        })?;
-        match row {
-            AccountRow::Tickets(tickets) => Ok(tickets),
-            other => Err(wrong_row(&other)),
-        }
+        self.account(key, |tx| {
+            tx.query_all(
+                "SELECT ticket, appid, ticket_type, issued_at, expires_at FROM tickets WHERE appid = ?1 AND ticket_type = ?2 ORDER BY issued_at DESC, rowid DESC LIMIT ?3",
+                params![appid, ticket_type.as_str(), limit],
+                ticket_from_row,
+            )
+        })
     }
 
     fn insert_login_code(&mut self, code: &LoginCode) -> StoreResult<()> {
@@ -1701,19 +1669,25 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn openid_of(&mut self, appid: &str, user_id: &str) -> StoreResult<Option<String>> {
-        self.account_text(
-            AccountKey::Openid(appid.to_owned(), user_id.to_owned()),
-            "SELECT openid FROM openids WHERE appid = ?1 AND user_id = ?2",
-            [appid, user_id],
-        )
+        let key = AccountKey::Openid(appid.to_owned(), user_id.to_owned());
+        self.account(key, |tx| {
+            tx.query_one(
+                "SELECT openid FROM openids WHERE appid = ?1 AND user_id = ?2",
+                [appid, user_id],
+                |row| row.get(0),
+            )
+        })
     }
 
     fn unionid_of(&mut self, open_platform_id: &str, user_id: &str) -> StoreResult<Option<String>> {
-        self.account_text(
-            AccountKey::Unionid(open_platform_id.to_owned(), user_id.to_owned()),
-            "SELECT unionid FROM unionids WHERE open_platform_id = ?1 AND user_id = ?2",
-            [open_platform_id, user_id],
-        )
+        let key = AccountKey::Unionid(open_platform_id.to_owned(), user_id.to_owned());
+        self.account(key, |tx| {
+            tx.query_one(
+                "SELECT unionid FROM unionids WHERE open_platform_id = ?1 AND user_id = ?2",
+                [open_platform_id, user_id],
+                |row| row.get(0),
+            )
+        })
     }
 
     fn take_stock(&mut self, card_id: &str, now: i64) -> StoreResult<bool> {
