@@ -153,7 +153,8 @@ impl CardService {
     }
 
     /// A card and the Service Account that owns it, as the client sees it (no ownership check:
-    /// any user may try to claim any card).
+    /// any user may try to claim any card). The card's `quantity` may lag its stock (see
+    /// [`Tx::card_facts`]): the client's checks do not look at it, the claim checks stock.
     ///
     /// # Errors
     /// Unknown card, storage.
@@ -161,7 +162,7 @@ impl CardService {
         let card_id = card_id.to_owned();
         store::read(&*self.store, move |tx: &mut dyn Tx| {
             let card = tx
-                .card(&card_id)?
+                .card_facts(&card_id)?
                 .ok_or_else(|| DomainError::UnknownCard(card_id.clone()))?;
             let owner = tx
                 .app(&card.appid)?

@@ -737,8 +737,9 @@ pub(crate) fn claim_in(
     claim: Claim,
     now: i64,
 ) -> Result<UserCard, DomainError> {
+    // The facts are cached across claims; the stock, which every claim changes, is read apart.
     let card = tx
-        .card(&claim.card_id)?
+        .card_facts(&claim.card_id)?
         .ok_or_else(|| DomainError::UnknownCard(claim.card_id.clone()))?;
     let owner = tx
         .app(&card.appid)?
@@ -767,7 +768,7 @@ pub(crate) fn claim_in(
             }
         }
     }
-    if card.quantity <= 0 {
+    if tx.stock(&card.card_id)?.unwrap_or(0) <= 0 {
         return Err(DomainError::StockExhausted(card.card_id));
     }
     let held = tx.count_user_cards(&user.user_id, &card.card_id)?;
@@ -1012,12 +1013,27 @@ fn allocate_code(
 }
 
 /// A code's validity window from its card's `date_info` (cards.md §3.8).
+/// The part of a card document that [`validity`] reads: every claim reads it, so the rest of
+/// the document is skipped rather than built into a value.
+#[derive(serde::Deserialize)]
+struct DocumentDates {
+    #[serde(default)]
+    base_info: Option<BaseInfoDates>,
+}
+
+#[derive(serde::Deserialize)]
+struct BaseInfoDates {
+    #[serde(default)]
+    date_info: Value,
+}
+
 fn validity(card: &Card, start: i64) -> Result<(i64, i64), DomainError> {
-    let document = card.document_value()?;
-    let date_info = document
-        .pointer("/base_info/date_info")
-        .cloned()
-        .unwrap_or(Value::Null);
+    let dates: DocumentDates = serde_json::from_str(&card.document).map_err(|error| {
+        crate::store::StoreError::Corrupt(format!("card {} document: {error}", card.card_id))
+    })?;
+    let date_info = dates
+        .base_info
+        .map_or(Value::Null, |base_info| base_info.date_info);
     let number = |key: &str| date_info.get(key).and_then(Value::as_i64);
     let kind = match date_info.get("type") {
         Some(Value::String(kind)) => kind.clone(),

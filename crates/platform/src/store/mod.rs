@@ -150,6 +150,16 @@ pub trait Tx {
     fn insert_card(&mut self, card: &Card) -> StoreResult<()>;
     /// One card template.
     fn card(&mut self, card_id: &str) -> StoreResult<Option<Card>>;
+    /// One card template for what does not depend on its stock: its `quantity` may be any
+    /// recent value (a claim's stock change leaves cached copies alone). [`Tx::stock`] is
+    /// exact.
+    fn card_facts(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
+        self.card(card_id)
+    }
+    /// A card's remaining stock.
+    fn stock(&mut self, card_id: &str) -> StoreResult<Option<i64>> {
+        Ok(self.card(card_id)?.map(|card| card.quantity))
+    }
     /// Writes every field of a card template back.
     fn update_card(&mut self, card: &Card) -> StoreResult<()>;
     /// A page of an app's card ids (oldest first) in the given states (all when empty), and

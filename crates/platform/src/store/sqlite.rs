@@ -114,25 +114,25 @@ pub struct SqliteStore {
 /// writer makes it odd before the first such write of a batch and even again once the batch
 /// has committed or rolled back. A reader trusts an entry only if it was stored under the
 /// current, even generation, and stores one only if the generation did not move while it read.
+///
+/// A cache that reaches its `limit` of entries is emptied and fills again: the limit must hold
+/// the working set of a hot path, or every lookup of it misses once the cache is full.
 #[derive(Debug)]
 struct Cache<K, V> {
     generation: AtomicU64,
     entries: Mutex<HashMap<K, (u64, V)>>,
-}
-
-/// A cache is emptied when it holds more entries than this.
-const CACHE_LIMIT: usize = 10_000;
-
-impl<K, V> Default for Cache<K, V> {
-    fn default() -> Self {
-        Self {
-            generation: AtomicU64::new(0),
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
+    limit: usize,
 }
 
 impl<K: std::hash::Hash + Eq, V: Clone> Cache<K, V> {
+    fn new(limit: usize) -> Self {
+        Self {
+            generation: AtomicU64::new(0),
+            entries: Mutex::new(HashMap::new()),
+            limit,
+        }
+    }
+
     fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
@@ -167,7 +167,7 @@ impl<K: std::hash::Hash + Eq, V: Clone> Cache<K, V> {
             let mut entries = self.lock();
             // Dropped after the lock is released: freeing thousands of entries would hold
             // every other reader of this cache.
-            let full = (entries.len() >= CACHE_LIMIT).then(|| std::mem::take(&mut *entries));
+            let full = (entries.len() >= self.limit).then(|| std::mem::take(&mut *entries));
             entries.insert(key, (began, value));
             drop(entries);
             drop(full);
@@ -246,19 +246,36 @@ account_value!(
     Tickets(Vec<Ticket>),
 );
 
-/// The reader caches: cards by card_id, code lookups (`user_cards_by_code`, the hot path
-/// of `/card/code/get`), and account lookups (the reads of every claim).
-#[derive(Debug, Default)]
+/// The reader caches: cards by card_id, cards whose stock may lag (which claims read, and
+/// which a claim's stock change does not empty), code lookups (`user_cards_by_code`, the hot
+/// path of `/card/code/get`), and account lookups (the reads of every claim).
+#[derive(Debug)]
 struct Caches {
     cards: Cache<String, Card>,
+    card_facts: Cache<String, Card>,
     codes: Cache<CodeKey, Vec<UserCard>>,
     accounts: Cache<AccountKey, AccountRow>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Self {
+            // Card documents run to kilobytes; a few thousand cards is a large merchant.
+            cards: Cache::new(10_000),
+            card_facts: Cache::new(10_000),
+            codes: Cache::new(10_000),
+            // A user takes five entries (user, openids, unionids, the openid and the unionid
+            // of the card's account): room for 20,000 users claiming.
+            accounts: Cache::new(100_000),
+        }
+    }
 }
 
 /// The cache generations a reader's snapshot began under.
 #[derive(Debug, Clone, Copy)]
 struct Began {
     cards: u64,
+    card_facts: u64,
     codes: u64,
     accounts: u64,
 }
@@ -267,6 +284,7 @@ struct Began {
 #[derive(Debug, Default)]
 struct Written {
     cards: Cell<bool>,
+    card_facts: Cell<bool>,
     codes: Cell<bool>,
     accounts: Cell<bool>,
 }
@@ -604,6 +622,9 @@ fn run_batch(
     if written.cards.get() {
         caches.cards.writes_end();
     }
+    if written.card_facts.get() {
+        caches.card_facts.writes_end();
+    }
     if written.codes.get() {
         caches.codes.writes_end();
     }
@@ -779,6 +800,7 @@ impl SqliteTx<'_> {
                 // misses a write that finished before them.
                 let generations = Began {
                     cards: caches.cards.generation(),
+                    card_facts: caches.card_facts.generation(),
                     codes: caches.codes.generation(),
                     accounts: caches.accounts.generation(),
                 };
@@ -791,6 +813,17 @@ impl SqliteTx<'_> {
 
     /// Marks the batch as writing cards (the writer calls this before each card write).
     fn writing_cards(&self) {
+        self.writing_stock();
+        if let Role::Writer { caches, written } = &self.role {
+            if !written.card_facts.replace(true) {
+                caches.card_facts.writes_begin();
+            }
+        }
+    }
+
+    /// Marks the batch as changing a card's stock and nothing else of it: the cards cache
+    /// stops being trusted, the card-facts cache (whose stock may lag) does not.
+    fn writing_stock(&self) {
         if let Role::Writer { caches, written } = &self.role {
             if !written.cards.replace(true) {
                 caches.cards.writes_begin();
@@ -997,6 +1030,16 @@ fn card_from_row(row: &Row<'_>) -> rusqlite::Result<Card> {
         create_time: row.get(12)?,
         update_time: row.get(13)?,
     })
+}
+
+impl SqliteTx<'_> {
+    fn load_card(&self, card_id: &str) -> StoreResult<Option<Card>> {
+        self.query_one(
+            concat!("SELECT ", card_columns!(), " FROM cards WHERE card_id = ?1"),
+            [card_id],
+            card_from_row,
+        )
+    }
 }
 
 fn json_text(value: &serde_json::Value) -> String {
@@ -1393,17 +1436,43 @@ impl Tx for SqliteTx<'_> {
                 return Ok(Some(card));
             }
         }
-        let card = self.query_one(
-            concat!("SELECT ", card_columns!(), " FROM cards WHERE card_id = ?1"),
-            [card_id],
-            card_from_row,
-        )?;
+        let card = self.load_card(card_id)?;
         if let (Role::Reader { caches, started }, Some(card)) = (&self.role, &card) {
             if let Some(began) = started.get() {
                 caches.cards.put(began.cards, card.card_id.clone(), card);
             }
         }
         Ok(card)
+    }
+
+    fn card_facts(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
+        let caches = match &self.role {
+            Role::Writer { caches, .. } | Role::Reader { caches, .. } => caches,
+        };
+        if let Some(card) = caches.card_facts.get(card_id) {
+            return Ok(Some(card));
+        }
+        let card = self.load_card(card_id)?;
+        let began = match &self.role {
+            Role::Reader { started, .. } => started.get().map(|began| began.card_facts),
+            // Until its batch writes a card (other than its stock), the writer reads the
+            // committed facts, under the current generation.
+            Role::Writer { caches, written } => {
+                (!written.card_facts.get()).then(|| caches.card_facts.generation())
+            }
+        };
+        if let (Some(began), Some(card)) = (began, &card) {
+            caches.card_facts.put(began, card.card_id.clone(), card);
+        }
+        Ok(card)
+    }
+
+    fn stock(&mut self, card_id: &str) -> StoreResult<Option<i64>> {
+        self.query_one(
+            "SELECT quantity FROM cards WHERE card_id = ?1",
+            [card_id],
+            |row| row.get(0),
+        )
     }
 
     fn update_card(&mut self, card: &Card) -> StoreResult<()> {
@@ -1691,7 +1760,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn take_stock(&mut self, card_id: &str, now: i64) -> StoreResult<bool> {
-        self.writing_cards();
+        self.writing_stock();
         let changed = self.execute(
             "UPDATE cards SET quantity = quantity - 1, update_time = ?2 WHERE card_id = ?1 AND quantity > 0",
             params![card_id, now],

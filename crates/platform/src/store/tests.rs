@@ -138,6 +138,7 @@ async fn conformance(store: Arc<dyn Store>) {
     card_reads_racing_updates_end_on_the_last_update(&store).await;
     code_lookups_show_every_committed_change_to_a_code(&store).await;
     account_reads_show_every_committed_account_write(&store).await;
+    card_facts_follow_every_card_write_and_stock_stays_exact(&store).await;
 }
 
 /// Jobs that read a value and write it back changed, with no lock of their own, as the domain
@@ -663,4 +664,73 @@ async fn account_reads_show_every_committed_account_write(store: &Arc<dyn Store>
         read_twice(store, tickets_of).await,
         vec!["ticket-2", "ticket-1"]
     );
+}
+
+/// The facts of a card (all but its stock) follow every write of the card, read by readers
+/// and by the writer; the stock, which claims change without refreshing the facts, is exact
+/// wherever it is read.
+async fn card_facts_follow_every_card_write_and_stock_stays_exact(store: &Arc<dyn Store>) {
+    let facts_of = |tx: &mut dyn Tx| {
+        tx.card_facts("pfacts")
+            .map(|card| card.map(|card| (card.status, card.get_limit)))
+    };
+    let stock_of =
+        |tx: &mut dyn Tx| Ok((tx.stock("pfacts")?, tx.card("pfacts")?.map(|c| c.quantity)));
+    assert_eq!(read_twice(store, facts_of).await, None);
+    assert_eq!(read_twice(store, stock_of).await, (None, None));
+
+    store::write(&**store, |tx: &mut dyn Tx| {
+        tx.insert_card(&card("pfacts", 2))
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        read_twice(store, facts_of).await,
+        Some((CardStatus::VerifyOk, 50))
+    );
+    assert_eq!(read_twice(store, stock_of).await, (Some(2), Some(2)));
+
+    // A claim's stock change: the facts stay, the stock moves, for readers and the writer.
+    let in_writer = store::write(&**store, move |tx: &mut dyn Tx| {
+        let before = facts_of(tx)?;
+        let taken = tx.take_stock("pfacts", 1)?;
+        Ok::<_, StoreError>((before, taken, stock_of(tx)?))
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        in_writer,
+        (Some((CardStatus::VerifyOk, 50)), true, (Some(1), Some(1)))
+    );
+    assert_eq!(read_twice(store, stock_of).await, (Some(1), Some(1)));
+    assert_eq!(
+        read_twice(store, facts_of).await,
+        Some((CardStatus::VerifyOk, 50))
+    );
+
+    // Any other write of the card shows in its facts at once, in the writer too.
+    let in_writer = store::write(&**store, move |tx: &mut dyn Tx| {
+        tx.update_card(&Card {
+            status: CardStatus::Delete,
+            get_limit: 3,
+            ..card("pfacts", 1)
+        })?;
+        facts_of(tx)
+    })
+    .await
+    .unwrap();
+    assert_eq!(in_writer, Some((CardStatus::Delete, 3)));
+    assert_eq!(
+        read_twice(store, facts_of).await,
+        Some((CardStatus::Delete, 3))
+    );
+    assert_eq!(read_twice(store, stock_of).await, (Some(1), Some(1)));
+    // Stock never goes below zero.
+    let taken = store::write(&**store, |tx: &mut dyn Tx| {
+        Ok::<_, StoreError>((tx.take_stock("pfacts", 2)?, tx.take_stock("pfacts", 2)?))
+    })
+    .await
+    .unwrap();
+    assert_eq!(taken, (true, false));
+    assert_eq!(read_twice(store, stock_of).await, (Some(0), Some(0)));
 }
