@@ -150,9 +150,9 @@ pub trait Tx {
     fn insert_card(&mut self, card: &Card) -> StoreResult<()>;
     /// One card template.
     fn card(&mut self, card_id: &str) -> StoreResult<Option<Card>>;
-    /// One card template for what does not depend on its stock: its `quantity` may be any
-    /// recent value (a claim's stock change leaves cached copies alone). [`Tx::stock`] is
-    /// exact.
+    /// One card template for what does not depend on its stock: its `quantity`, and the
+    /// `update_time` a stock change sets, may be any recent value (a claim's stock change
+    /// leaves cached copies alone). [`Tx::stock`] is exact.
     fn card_facts(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
         self.card(card_id)
     }
