@@ -1012,7 +1012,6 @@ fn allocate_code(
     }
 }
 
-/// A code's validity window from its card's `date_info` (cards.md §3.8).
 /// The part of a card document that [`validity`] reads: every claim reads it, so the rest of
 /// the document is skipped rather than built into a value.
 #[derive(serde::Deserialize)]
@@ -1027,10 +1026,9 @@ struct BaseInfoDates {
     date_info: Value,
 }
 
+/// A code's validity window from its card's `date_info` (cards.md §3.8).
 fn validity(card: &Card, start: i64) -> Result<(i64, i64), DomainError> {
-    let dates: DocumentDates = serde_json::from_str(&card.document).map_err(|error| {
-        crate::store::StoreError::Corrupt(format!("card {} document: {error}", card.card_id))
-    })?;
+    let dates: DocumentDates = card.document_as()?;
     let date_info = dates
         .base_info
         .map_or(Value::Null, |base_info| base_info.date_info);

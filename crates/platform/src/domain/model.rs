@@ -292,6 +292,17 @@ impl Card {
     /// # Errors
     /// When the stored text is not JSON (a corrupt row).
     pub fn document_value(&self) -> Result<serde_json::Value, crate::store::StoreError> {
+        self.document_as()
+    }
+
+    /// The type object read into `T`, which may take only the fields it needs: the rest of
+    /// the text is skipped, not built.
+    ///
+    /// # Errors
+    /// When the stored text is not JSON of that shape (a corrupt row).
+    pub fn document_as<T: serde::de::DeserializeOwned>(
+        &self,
+    ) -> Result<T, crate::store::StoreError> {
         serde_json::from_str(&self.document).map_err(|error| {
             crate::store::StoreError::Corrupt(format!("card {} document: {error}", self.card_id))
         })
