@@ -849,9 +849,7 @@ impl SqliteTx<'_> {
         key: AccountKey,
         load: impl FnOnce(&Self) -> StoreResult<T>,
     ) -> StoreResult<T> {
-        let caches = match &self.role {
-            Role::Writer { caches, .. } | Role::Reader { caches, .. } => caches,
-        };
+        let caches = self.caches();
         if let Some(row) = caches.accounts.get(&key) {
             // Another kind than the key's would be a bug: reported, without the entry (which
             // may hold an AppSecret), instead of a panic.
@@ -860,18 +858,36 @@ impl SqliteTx<'_> {
             });
         }
         let value = load(self)?;
-        let began = match &self.role {
-            // A reader's snapshot begins with its first statement, which `load` may have run.
-            Role::Reader { started, .. } => started.get().map(|began| began.accounts),
-            // Only the writer moves generations, so the current one is the one it read under.
-            Role::Writer { caches, written } => {
-                (!written.accounts.get()).then(|| caches.accounts.generation())
-            }
-        };
-        if let Some(began) = began {
+        if let Some(began) = self.read_under(|c| &c.accounts, |b| b.accounts, |w| &w.accounts) {
             caches.accounts.put(began, key, &value.clone().into_row());
         }
         Ok(value)
+    }
+
+    fn caches(&self) -> &Caches {
+        match &self.role {
+            Role::Writer { caches, .. } | Role::Reader { caches, .. } => caches,
+        }
+    }
+
+    /// The generation of a cache that what this transaction just read was read under, if it
+    /// may be stored in that cache (used by the caches both readers and the writer fill).
+    fn read_under<K: std::hash::Hash + Eq, V: Clone>(
+        &self,
+        cache: fn(&Caches) -> &Cache<K, V>,
+        began: fn(&Began) -> u64,
+        written: fn(&Written) -> &Cell<bool>,
+    ) -> Option<u64> {
+        match &self.role {
+            // A reader's snapshot begins with its first statement, which the read may have run.
+            Role::Reader { started, .. } => started.get().map(|generations| began(&generations)),
+            // Only the writer moves generations, so the current one is the one it read under,
+            // until its batch writes the table: after that it may read its own uncommitted rows.
+            Role::Writer {
+                caches,
+                written: batch,
+            } => (!written(batch).get()).then(|| cache(caches).generation()),
+        }
     }
 
     /// Marks the batch as writing user cards (before each insert or update of `user_cards`).
@@ -1446,21 +1462,12 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn card_facts(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
-        let caches = match &self.role {
-            Role::Writer { caches, .. } | Role::Reader { caches, .. } => caches,
-        };
+        let caches = self.caches();
         if let Some(card) = caches.card_facts.get(card_id) {
             return Ok(Some(card));
         }
         let card = self.load_card(card_id)?;
-        let began = match &self.role {
-            Role::Reader { started, .. } => started.get().map(|began| began.card_facts),
-            // Until its batch writes a card (other than its stock), the writer reads the
-            // committed facts, under the current generation.
-            Role::Writer { caches, written } => {
-                (!written.card_facts.get()).then(|| caches.card_facts.generation())
-            }
-        };
+        let began = self.read_under(|c| &c.card_facts, |b| b.card_facts, |w| &w.card_facts);
         if let (Some(began), Some(card)) = (began, &card) {
             caches.card_facts.put(began, card.card_id.clone(), card);
         }
