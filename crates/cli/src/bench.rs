@@ -482,6 +482,25 @@ struct Consumed {
     shop: Shop,
 }
 
+/// Claims (untimed) enough coupon codes for `rounds` more consume loads of `duration` at 1.5
+/// times the best rate so far, within what the users' get_limit allows.
+fn top_up(
+    addr: SocketAddr,
+    consumed: &mut Consumed,
+    rounds: u32,
+    duration: Duration,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<()> {
+    let each = (consumed.throughput * duration.as_secs_f64() * 1.5) as u64;
+    let wanted = (consumed.used + each * u64::from(rounds)).min(COUPON_CAPACITY);
+    if wanted > consumed.available {
+        let shop = consumed.shop.clone();
+        let added = runtime.block_on(more_coupons(addr, &shop, consumed.available, wanted))?;
+        consumed.available += added;
+    }
+    Ok(())
+}
+
 /// One more consume load of `duration` over the coupon codes not consumed yet; its
 /// throughput, or `None` when too few codes are left to fill it.
 fn consume_round(
@@ -491,15 +510,7 @@ fn consume_round(
     duration: Duration,
     runtime: &tokio::runtime::Runtime,
 ) -> anyhow::Result<Option<f64>> {
-    // Enough codes for this round at 1.5 times the best rate so far, within what the users'
-    // get_limit allows.
-    let wanted = (consumed.used + (consumed.throughput * duration.as_secs_f64() * 1.5) as u64)
-        .min(COUPON_CAPACITY);
-    if wanted > consumed.available {
-        let shop = consumed.shop.clone();
-        let added = runtime.block_on(more_coupons(addr, &shop, consumed.available, wanted))?;
-        consumed.available += added;
-    }
+    top_up(addr, consumed, 1, duration, runtime)?;
     let target = consume_target(
         consumed.shop.clone(),
         consumed.used,
@@ -549,12 +560,16 @@ fn compare_with_pgbench(
     let duration = Duration::from_secs(args.duration.max(1));
     run("pgbench", &["-i".into(), "-q".into(), url.into()])?;
     // A server's commit rate drifts from second to second (disk flushes, other tenants), so
-    // pgbench and consume take turns, three rounds each, and their medians are compared.
+    // pgbench and consume take turns, three rounds each, and their medians are compared. The
+    // codes for the later consume rounds are claimed first, so that the rounds follow each
+    // other with no claims (and their after-effects on the server) in between.
     let mut pgbench = Vec::new();
     let mut consume = Vec::new();
     if consumed.full {
         consume.push(consumed.throughput);
     }
+    let later_rounds = PG_ROUNDS as u32 - u32::from(!consume.is_empty());
+    top_up(addr, consumed, later_rounds, duration, runtime)?;
     for round in 1..=PG_ROUNDS {
         if round == 1 && consume.is_empty() {
             eprintln!(

@@ -181,7 +181,7 @@ impl DomainEvent {
     ///
     /// # Errors
     /// When storage fails.
-    pub fn record(&self, tx: &mut dyn Tx, appid: &str, now: i64) -> StoreResult<i64> {
+    pub fn record(&self, tx: &mut dyn Tx, appid: &str, now: i64) -> StoreResult<()> {
         let payload = serde_json::to_string(self)
             .map_err(|error| crate::store::StoreError::Corrupt(error.to_string()))?;
         tx.insert_event(appid, self.name(), &payload, now)

@@ -74,7 +74,7 @@ closed_tx! {
     app_by_original_id(original_id: &str) -> Option<App>;
     insert_landing_page(page: &LandingPage) -> ();
     landing_page(page_id: i64) -> Option<LandingPage>;
-    insert_event(appid: &str, event: &str, payload: &str, now: i64) -> i64;
+    insert_event(appid: &str, event: &str, payload: &str, now: i64) -> ();
     events(filter: &EventFilter) -> Vec<OutboxEvent>;
     insert_user_card(user_card: &UserCard) -> i64;
     user_cards_by_code(appid: &str, code: &str, card_id: Option<&str>) -> Vec<UserCard>;

@@ -196,14 +196,15 @@ pub trait Tx {
     /// One landing page.
     fn landing_page(&mut self, page_id: i64) -> StoreResult<Option<LandingPage>>;
 
-    /// Adds an event to the outbox, its payload given as JSON text; returns its id.
+    /// Adds an event to the outbox, its payload given as JSON text. An engine may send the
+    /// write with the transaction's next statement; a failure then fails the transaction.
     fn insert_event(
         &mut self,
         appid: &str,
         event: &str,
         payload: &str,
         now: i64,
-    ) -> StoreResult<i64>;
+    ) -> StoreResult<()>;
     /// Outbox events, newest first.
     fn events(&mut self, filter: &EventFilter) -> StoreResult<Vec<OutboxEvent>>;
 
@@ -216,7 +217,8 @@ pub trait Tx {
         code: &str,
         card_id: Option<&str>,
     ) -> StoreResult<Vec<UserCard>>;
-    /// Sets a code's state (and when it was consumed).
+    /// Sets a code's state (and when it was consumed). Like `insert_event`, an engine may send
+    /// the write with the transaction's next statement.
     fn set_user_card_status(
         &mut self,
         id: i64,

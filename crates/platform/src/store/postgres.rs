@@ -11,13 +11,15 @@
 //! snapshot per job). The outbox is leased with `FOR UPDATE SKIP LOCKED`.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 
-use postgres::error::SqlState;
-use postgres::types::ToSql;
-use postgres::{Client, NoTls, Row, Statement};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, NoTls, Row, Statement};
 
 use super::{CodeExtra, Document, Engine, Job, Store, StoreError, StoreResult, Tx};
 use crate::domain::events::EventFilter;
@@ -112,26 +114,42 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
-/// One connection and the statements prepared on it.
+/// One connection, the small runtime that drives it on its storage thread, and the statements
+/// prepared on it.
 struct Connection {
+    runtime: tokio::runtime::Runtime,
     client: Client,
     statements: HashMap<String, Statement>,
 }
 
 impl Connection {
     fn open(url: &str) -> StoreResult<Self> {
-        let mut client = Client::connect(url, NoTls).map_err(backend)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(backend)?;
+        let (client, driver) = runtime
+            .block_on(tokio_postgres::connect(url, NoTls))
+            .map_err(backend)?;
+        // The connection's messages move while the thread waits on the runtime for a reply.
+        runtime.spawn(async move {
+            if let Err(error) = driver.await {
+                tracing::debug!(%error, "a PostgreSQL connection ended");
+            }
+        });
+        let connection = Self {
+            runtime,
+            client,
+            statements: HashMap::new(),
+        };
         // A session that stops half-way through a transaction (a paused VM, a partition) must
         // not hold the writers' lock, and a writer must not wait for it forever.
-        client
+        connection
             .batch_execute(
                 "SET idle_in_transaction_session_timeout = '60s'; SET lock_timeout = '30s'",
             )
             .map_err(backend)?;
-        Ok(Self {
-            client,
-            statements: HashMap::new(),
-        })
+        Ok(connection)
     }
 
     /// Connects again when the server closed the connection (a restart, a failover), so that
@@ -152,11 +170,21 @@ impl Connection {
         }
     }
 
-    fn statement(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+    /// Runs statements without parameters, in one round trip.
+    fn batch_execute(&self, sql: &str) -> Result<(), tokio_postgres::Error> {
+        self.runtime.block_on(self.client.batch_execute(sql))
+    }
+
+    /// Runs one statement that is not kept prepared (schema setup, migrations).
+    fn query(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, tokio_postgres::Error> {
+        self.runtime.block_on(self.client.query(sql, params))
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.client.prepare(sql)?;
+        let statement = self.runtime.block_on(self.client.prepare(sql))?;
         self.statements.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
@@ -168,7 +196,7 @@ impl PostgresStore {
     /// # Errors
     /// When the database cannot be reached or a migration fails.
     pub fn open(options: &PostgresOptions) -> StoreResult<Arc<Self>> {
-        // The blocking client runs its own small runtime, which cannot start on a thread that
+        // Each connection runs on its own small runtime, which cannot start on a thread that
         // drives tokio: each storage thread connects for itself and reports how it went.
         // The thread for jobs that conflicted connects first and migrates the database.
         let (alone_sender, alone_receiver) = mpsc::channel::<Job>();
@@ -178,7 +206,7 @@ impl PostgresStore {
         spawn_connected(
             "wxcard-pg-alone".into(),
             &options.url,
-            |connection| prepare_database(&mut connection.client),
+            |connection| prepare_database(connection),
             move |mut connection| run_alone(&mut connection, &url, &alone_receiver, max_batch),
         )?;
 
@@ -281,27 +309,30 @@ fn submit<T>(queue: &Mutex<mpsc::Sender<T>>, item: T, job_of: fn(T) -> Job) {
 
 /// Creates the schema and applies the migrations, under a session lock so that instances
 /// starting together on an empty database do it once.
-fn prepare_database(client: &mut Client) -> StoreResult<()> {
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+fn prepare_database(connection: &Connection) -> StoreResult<()> {
+    connection
+        .query("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .map_err(backend)?;
-    let prepared = create_schema(client).and_then(|()| migrate(client));
-    let unlocked = client
-        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+    let prepared = create_schema(connection).and_then(|()| migrate(connection));
+    let unlocked = connection
+        .query("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
         .map_err(backend);
     prepared.and(unlocked.map(|_| ()))
 }
 
 /// Creates the first schema of the search path when it does not exist yet (a URL with
 /// `options=-csearch_path%3Dname` gets its own schema, as `--db` gets its own file).
-fn create_schema(client: &mut Client) -> StoreResult<()> {
-    let row = client
-        .query_one(
+fn create_schema(connection: &Connection) -> StoreResult<()> {
+    let rows = connection
+        .query(
             "SELECT current_schema() IS NULL, split_part(current_setting('search_path'), ',', 1)",
             &[],
         )
         .map_err(backend)?;
-    let (missing, first): (bool, String) = (row.get(0), row.get(1));
+    let row = rows
+        .first()
+        .ok_or_else(|| corrupt("answer about the schema"))?;
+    let (missing, first): (bool, String) = (get(row, 0)?, get(row, 1)?);
     let first = first.trim();
     // PostgreSQL folds an unquoted name to lower case and keeps a quoted one as it is.
     let name = match first
@@ -312,7 +343,7 @@ fn create_schema(client: &mut Client) -> StoreResult<()> {
         None => first.to_lowercase(),
     };
     if missing && !name.is_empty() && !name.starts_with('$') {
-        client
+        connection
             .batch_execute(&format!(
                 "CREATE SCHEMA IF NOT EXISTS \"{}\"",
                 name.replace('"', "\"\"")
@@ -322,24 +353,36 @@ fn create_schema(client: &mut Client) -> StoreResult<()> {
     Ok(())
 }
 
-fn migrate(client: &mut Client) -> StoreResult<()> {
-    client
+fn migrate(connection: &Connection) -> StoreResult<()> {
+    connection
         .batch_execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
         .map_err(backend)?;
     for (name, sql) in MIGRATIONS {
-        let mut tx = client.transaction().map_err(backend)?;
-        let applied = tx
-            .query_opt("SELECT name FROM _migrations WHERE name = $1", &[name])
-            .map_err(backend)?;
-        if applied.is_none() {
-            tx.batch_execute(sql).map_err(backend)?;
-            tx.execute(
+        connection.batch_execute("BEGIN").map_err(backend)?;
+        let applied = migrate_one(connection, name, sql);
+        let ended = match applied {
+            Ok(()) => connection.batch_execute("COMMIT"),
+            Err(_) => connection.batch_execute("ROLLBACK"),
+        };
+        applied?;
+        ended.map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Applies one migration inside the open transaction, unless it was applied before.
+fn migrate_one(connection: &Connection, name: &str, sql: &str) -> StoreResult<()> {
+    let applied = connection
+        .query("SELECT name FROM _migrations WHERE name = $1", &[&name])
+        .map_err(backend)?;
+    if applied.is_empty() {
+        connection.batch_execute(sql).map_err(backend)?;
+        connection
+            .query(
                 "INSERT INTO _migrations (name, applied_at) VALUES ($1, extract(epoch FROM now())::BIGINT)",
-                &[name],
+                &[&name],
             )
             .map_err(backend)?;
-        }
-        tx.commit().map_err(backend)?;
     }
     Ok(())
 }
@@ -399,78 +442,82 @@ enum Attempt {
     Conflict(String),
 }
 
-/// Runs one job in its own serializable transaction, beside the other writers (each holds the
-/// writers' gate shared), and answers its caller after the commit, unless it conflicted.
-fn attempt_write(connection: &mut Connection, job: &mut Job, isolation: Isolation) -> Attempt {
-    let level = match isolation {
-        Isolation::Serializable => "SERIALIZABLE",
-        Isolation::RowLocked => "READ COMMITTED",
-    };
-    let began = connection.client.batch_execute(&format!(
-        "BEGIN ISOLATION LEVEL {level}; LOCK TABLE writer_gate IN ROW SHARE MODE"
-    ));
-    match began {
-        Ok(()) => run_in_transaction(connection, job),
-        Err(error) => {
-            let _ = connection.client.batch_execute("ROLLBACK");
-            super::closed::refuse_in_place(job, backend(error));
-            Attempt::Done
-        }
-    }
-}
+/// Opens a writer's transaction and takes the writers' gate shared, before the first query and
+/// so before the snapshot. These and COMMIT run as prepared statements, which PostgreSQL does
+/// not parse again each time.
+const BEGIN_SERIALIZABLE: &[&str] = &[
+    "BEGIN ISOLATION LEVEL SERIALIZABLE",
+    "LOCK TABLE writer_gate IN ROW SHARE MODE",
+];
+/// The same for a job kept apart by row locks only.
+const BEGIN_ROW_LOCKED: &[&str] = &[
+    "BEGIN ISOLATION LEVEL READ COMMITTED",
+    "LOCK TABLE writer_gate IN ROW SHARE MODE",
+];
+/// Opens a reader's transaction: one snapshot for the whole job.
+const BEGIN_READ: &[&str] = &["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"];
+/// Ends a job's transaction.
+const COMMIT: &[&str] = &["COMMIT"];
+/// Ends a job's savepoint in a group commit and opens the next job's.
+const NEXT_SAVEPOINT: &[&str] = &["RELEASE SAVEPOINT job", "SAVEPOINT job"];
 
-/// Runs `job` inside the open transaction, then commits it or rolls it back.
-fn run_in_transaction(connection: &mut Connection, job: &mut Job) -> Attempt {
-    let mut tx = PostgresTx {
-        connection: &mut *connection,
-        failed: None,
+/// Runs one job in its own transaction, beside the other writers (each holds the writers' gate
+/// shared), and answers its caller after the commit, unless it conflicted.
+fn attempt_write(connection: &mut Connection, job: &mut Job, isolation: Isolation) -> Attempt {
+    let opening = match isolation {
+        Isolation::Serializable => BEGIN_SERIALIZABLE,
+        Isolation::RowLocked => BEGIN_ROW_LOCKED,
     };
+    let mut tx = PostgresTx::new(connection, Some(opening));
     let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
-    let failed = tx.failed.take();
     let Ok(outcome) = outcome else {
         tracing::error!("a storage job panicked; its writes were rolled back");
-        let _ = connection.client.batch_execute("ROLLBACK");
+        tx.abandon();
         // Dropping the job drops its answer channel: the caller learns the store failed.
         return Attempt::Done;
     };
-    if let Some(failed) = failed {
-        let _ = connection.client.batch_execute("ROLLBACK");
-        if failed.retry {
-            return Attempt::Conflict(failed.message);
+    if tx.failed.is_none() && !outcome.rollback {
+        // The deferred writes go with COMMIT; one that failed turned the COMMIT into a rollback.
+        let committed = tx.end(COMMIT);
+        if tx.failed.is_none() {
+            match committed {
+                Ok(()) => {
+                    (outcome.complete)(Ok(()));
+                    return Attempt::Done;
+                }
+                Err(error) => {
+                    tx.abandon();
+                    if is_conflict(&error) {
+                        return Attempt::Conflict(describe(&error));
+                    }
+                    (outcome.complete)(Err(backend(error)));
+                    return Attempt::Done;
+                }
+            }
         }
+    }
+    tx.abandon();
+    match tx.failed.take() {
+        Some(failed) if failed.retry => Attempt::Conflict(failed.message),
         // A job that failed on its own already carries its error; one that returned success
         // after a failed statement is told its writes are gone.
-        (outcome.complete)(if outcome.rollback {
-            Ok(())
-        } else {
-            Err(StoreError::Backend(failed.message.into()))
-        });
-        return Attempt::Done;
-    }
-    if outcome.rollback {
-        let _ = connection.client.batch_execute("ROLLBACK");
-        (outcome.complete)(Ok(()));
-        return Attempt::Done;
-    }
-    match connection.client.batch_execute("COMMIT") {
-        Ok(()) => {
-            (outcome.complete)(Ok(()));
+        Some(failed) => {
+            (outcome.complete)(if outcome.rollback {
+                Ok(())
+            } else {
+                Err(StoreError::Backend(failed.message.into()))
+            });
             Attempt::Done
         }
-        Err(error) => {
-            let _ = connection.client.batch_execute("ROLLBACK");
-            if is_conflict(&error) {
-                Attempt::Conflict(describe(&error))
-            } else {
-                (outcome.complete)(Err(backend(error)));
-                Attempt::Done
-            }
+        None => {
+            (outcome.complete)(Ok(()));
+            Attempt::Done
         }
     }
 }
 
 /// A serialization failure or a deadlock: the transaction did nothing and may run again.
-fn is_conflict(error: &postgres::Error) -> bool {
+fn is_conflict(error: &tokio_postgres::Error) -> bool {
     error.code().is_some_and(|code| {
         *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
     })
@@ -482,13 +529,14 @@ fn is_conflict(error: &postgres::Error) -> bool {
 /// the commit.
 fn run_alone_batch(connection: &mut Connection, batch: Vec<Job>) {
     // One round trip opens the transaction, takes the gate and opens the first job's
-    // savepoint; after each job, one more closes its savepoint and opens the next job's (a
-    // rolled-back savepoint stays open for the next job). COMMIT releases the last one.
-    let began = connection.client.batch_execute(
+    // savepoint; after each job, one more sends its deferred writes, closes its savepoint and
+    // opens the next job's (a rolled-back savepoint stays open for the next job). COMMIT
+    // releases the last one.
+    let began = connection.batch_execute(
         "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE writer_gate IN EXCLUSIVE MODE; SAVEPOINT job",
     );
     if let Err(error) = began {
-        let _ = connection.client.batch_execute("ROLLBACK");
+        let _ = connection.batch_execute("ROLLBACK");
         let message = error.to_string();
         for job in batch {
             super::closed::refuse(job, StoreError::Backend(message.clone().into()));
@@ -507,21 +555,19 @@ fn run_alone_batch(connection: &mut Connection, batch: Vec<Job>) {
             completions.push((outcome.complete, None));
             continue;
         }
-        let mut tx = PostgresTx {
-            connection: &mut *connection,
-            failed: None,
-        };
+        let mut tx = PostgresTx::new(connection, None);
         let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
-        let failed = tx.failed.take();
         let rollback =
-            failed.is_some() || outcome.as_ref().map_or(true, |outcome| outcome.rollback);
-        let closed = if rollback {
-            connection.client.batch_execute("ROLLBACK TO SAVEPOINT job")
-        } else {
-            connection
-                .client
-                .batch_execute("RELEASE SAVEPOINT job; SAVEPOINT job")
-        };
+            tx.failed.is_some() || outcome.as_ref().map_or(true, |outcome| outcome.rollback);
+        let mut closed = Ok(());
+        if !rollback {
+            closed = tx.end(NEXT_SAVEPOINT);
+        }
+        // A deferred write that failed aborted the savepoint: the job is rolled back after all.
+        let failed = tx.failed.take();
+        if rollback || failed.is_some() {
+            closed = connection.batch_execute("ROLLBACK TO SAVEPOINT job");
+        }
         if let Err(error) = closed {
             broken = Some(error.to_string());
         }
@@ -540,11 +586,11 @@ fn run_alone_batch(connection: &mut Connection, batch: Vec<Job>) {
     let committed = match &broken {
         Some(reason) => {
             tracing::error!(%reason, "a savepoint failed; the whole batch is rolled back");
-            let _ = connection.client.batch_execute("ROLLBACK");
+            let _ = connection.batch_execute("ROLLBACK");
             Err(reason.clone())
         }
-        None => connection.client.batch_execute("COMMIT").map_err(|error| {
-            let _ = connection.client.batch_execute("ROLLBACK");
+        None => connection.batch_execute("COMMIT").map_err(|error| {
+            let _ = connection.batch_execute("ROLLBACK");
             error.to_string()
         }),
     };
@@ -561,36 +607,25 @@ fn run_alone_batch(connection: &mut Connection, batch: Vec<Job>) {
 type Completion = Box<dyn FnOnce(StoreResult<()>) + Send>;
 
 fn run_reader(connection: &mut Connection, url: &str, queue: &Mutex<mpsc::Receiver<Job>>) {
-    loop {
-        let Some(mut job) = next_job(queue) else {
-            return;
-        };
+    while let Some(mut job) = next_job(queue) {
         connection.reopen_if_closed(url);
-        if let Err(error) = connection
-            .client
-            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        {
-            super::closed::refuse_in_place(&mut job, backend(error));
-            continue;
-        }
-        let mut tx = PostgresTx {
-            connection: &mut *connection,
-            failed: None,
-        };
+        let mut tx = PostgresTx::new(connection, Some(BEGIN_READ));
         let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
-        let ended = connection.client.batch_execute("COMMIT");
         match outcome {
-            Ok(outcome) => (outcome.complete)(ended.map_err(backend)),
+            Ok(outcome) => {
+                let ended = tx.end(COMMIT);
+                (outcome.complete)(ended.map_err(backend));
+            }
             Err(_) => {
                 tracing::error!("a read job panicked");
-                let _ = connection.client.batch_execute("ROLLBACK");
+                tx.abandon();
             }
         }
     }
 }
 
-/// The server's words for a failed statement (a `postgres::Error` shows only "db error").
-fn describe(error: &postgres::Error) -> String {
+/// The server's words for a failed statement (a `tokio_postgres::Error` shows only "db error").
+fn describe(error: &tokio_postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => match db.detail() {
             Some(detail) => format!("{} ({detail})", db.message()),
@@ -604,7 +639,7 @@ fn backend(error: impl std::error::Error + Send + Sync + 'static) -> StoreError 
     StoreError::Backend(Box::new(error))
 }
 
-fn map_error(error: postgres::Error) -> StoreError {
+fn map_error(error: tokio_postgres::Error) -> StoreError {
     match error.code() {
         Some(code)
             if *code == SqlState::UNIQUE_VIOLATION
@@ -625,11 +660,30 @@ fn map_error(error: postgres::Error) -> StoreError {
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 /// A job's view of the writer's (or a reader's) open transaction.
+///
+/// Round trips set the pace of a transaction on PostgreSQL, so a job's statements travel
+/// together where they can: the statement that opens the transaction goes with the job's
+/// first statement, and writes whose answers the job does not need (`execute_later`) go with
+/// the next statement or with the COMMIT. A consume thus takes two round trips instead of five.
 struct PostgresTx<'c> {
     connection: &'c mut Connection,
+    /// What opens the transaction, until it is sent with the first statement. The snapshot is
+    /// taken by that statement, after the opening's lock, as when they went one by one.
+    opening: Option<&'static [&'static str]>,
+    /// Whether the opening was sent: the transaction then needs ending.
+    began: bool,
+    /// Writes sent with the next round trip, in order.
+    deferred: Vec<Deferred>,
     /// The first statement that failed: PostgreSQL then refuses every later one in the
     /// transaction, so the job's writes are rolled back whatever it returns.
     failed: Option<Failed>,
+}
+
+/// A write whose answer nobody waits for.
+struct Deferred {
+    sql: &'static str,
+    statement: Statement,
+    params: Vec<Box<dyn ToSql + Sync + Send>>,
 }
 
 /// The first failed statement of a job.
@@ -639,25 +693,143 @@ struct Failed {
     retry: bool,
 }
 
+/// The statement that ends a round trip.
+#[derive(Clone, Copy)]
+enum Last<'a> {
+    /// A prepared statement whose rows are wanted.
+    Query(&'a Statement, Params<'a>),
+    /// A prepared statement whose count of changed rows is wanted.
+    Execute(&'a Statement, Params<'a>),
+}
+
+/// What one statement of a round trip answered.
+enum Reply {
+    Rows(Vec<Row>),
+    Count(u64),
+}
+
+type Pending<'a> = Pin<Box<dyn Future<Output = Result<Reply, tokio_postgres::Error>> + 'a>>;
+
+impl<'c> PostgresTx<'c> {
+    fn new(connection: &'c mut Connection, opening: Option<&'static [&'static str]>) -> Self {
+        Self {
+            connection,
+            opening,
+            began: opening.is_none(),
+            deferred: Vec::new(),
+            failed: None,
+        }
+    }
+}
+
 impl PostgresTx<'_> {
     /// Notes a failed statement (the first one) and passes its error on.
-    fn note<T>(&mut self, sql: &str, result: Result<T, postgres::Error>) -> StoreResult<T> {
+    fn note<T>(&mut self, sql: &str, result: Result<T, tokio_postgres::Error>) -> StoreResult<T> {
         result.map_err(|error| {
-            if self.failed.is_none() {
-                self.failed = Some(Failed {
-                    message: format!("{}, in: {sql}", describe(&error)),
-                    retry: is_conflict(&error),
-                });
-            }
+            self.note_failure(sql, &error);
             map_error(error)
         })
+    }
+
+    fn note_failure(&mut self, sql: &str, error: &tokio_postgres::Error) {
+        if self.failed.is_none() {
+            self.failed = Some(Failed {
+                message: format!("{}, in: {sql}", describe(error)),
+                retry: is_conflict(error),
+            });
+        }
+    }
+
+    /// Sends the opening (when not sent yet), the deferred writes and `last` in one round
+    /// trip; notes the first failure among the ones before `last` and answers `last`'s reply.
+    fn round_trip(&mut self, last: Last<'_>) -> Result<Reply, tokio_postgres::Error> {
+        if let Some(opening) = self.opening.take() {
+            self.began = true;
+            let mut first = Vec::with_capacity(opening.len() + self.deferred.len());
+            for &sql in opening {
+                first.push(Deferred {
+                    sql,
+                    statement: self.connection.statement(sql)?,
+                    params: Vec::new(),
+                });
+            }
+            first.append(&mut self.deferred);
+            self.deferred = first;
+        }
+        let deferred = std::mem::take(&mut self.deferred);
+        let client = &self.connection.client;
+        let mut sent: Vec<Pending<'_>> = Vec::with_capacity(deferred.len() + 1);
+        for write in &deferred {
+            sent.push(Box::pin(async move {
+                let params: Vec<&(dyn ToSql + Sync)> = write
+                    .params
+                    .iter()
+                    .map(|param| &**param as &(dyn ToSql + Sync))
+                    .collect();
+                client
+                    .execute(&write.statement, &params)
+                    .await
+                    .map(Reply::Count)
+            }));
+        }
+        sent.push(match last {
+            Last::Query(statement, params) => {
+                Box::pin(async move { client.query(statement, params).await.map(Reply::Rows) })
+            }
+            Last::Execute(statement, params) => {
+                Box::pin(async move { client.execute(statement, params).await.map(Reply::Count) })
+            }
+        });
+        // tokio-postgres sends a request when its future is first polled and reads the replies
+        // in order: polling them all together puts them on the wire back to back.
+        let mut replies = self
+            .connection
+            .runtime
+            .block_on(futures_util::future::join_all(sent));
+        let reply = replies.pop().expect("the last statement has a reply");
+        for (write, earlier) in deferred.iter().zip(replies) {
+            if let Err(error) = earlier {
+                self.note_failure(write.sql, &error);
+            }
+        }
+        reply
     }
 
     fn execute(&mut self, sql: &str, params: Params<'_>) -> StoreResult<u64> {
         let statement = self.connection.statement(sql);
         let statement = self.note(sql, statement)?;
-        let executed = self.connection.client.execute(&statement, params);
-        self.note(sql, executed)
+        let executed = self.round_trip(Last::Execute(&statement, params));
+        match self.note(sql, executed)? {
+            Reply::Count(count) => Ok(count),
+            Reply::Rows(_) => Err(corrupt("rows from a statement that returns none")),
+        }
+    }
+
+    /// Queues a write whose answer the job does not need; it goes with the next round trip.
+    /// Its failure, if any, rolls the whole job back when the transaction ends.
+    fn execute_later(
+        &mut self,
+        sql: &'static str,
+        params: Vec<Box<dyn ToSql + Sync + Send>>,
+    ) -> StoreResult<()> {
+        let statement = self.connection.statement(sql);
+        let statement = self.note(sql, statement)?;
+        self.deferred.push(Deferred {
+            sql,
+            statement,
+            params,
+        });
+        Ok(())
+    }
+
+    fn rows(&mut self, sql: &str, params: Params<'_>) -> StoreResult<Vec<Row>> {
+        let statement = self.connection.statement(sql);
+        let statement = self.note(sql, statement)?;
+        let rows = self.round_trip(Last::Query(&statement, params));
+        match self.note(sql, rows)? {
+            Reply::Rows(rows) => Ok(rows),
+            Reply::Count(_) => Err(corrupt("count from a query")),
+        }
     }
 
     fn query_one<T>(
@@ -666,11 +838,14 @@ impl PostgresTx<'_> {
         params: Params<'_>,
         map: impl FnOnce(&Row) -> StoreResult<T>,
     ) -> StoreResult<Option<T>> {
-        let statement = self.connection.statement(sql);
-        let statement = self.note(sql, statement)?;
-        let row = self.connection.client.query_opt(&statement, params);
-        let row = self.note(sql, row)?;
-        row.as_ref().map(map).transpose()
+        let rows = self.rows(sql, params)?;
+        if rows.len() > 1 {
+            return Err(StoreError::Corrupt(format!(
+                "{} rows where at most one was expected, from: {sql}",
+                rows.len()
+            )));
+        }
+        rows.first().map(map).transpose()
     }
 
     fn query_all<T>(
@@ -679,15 +854,45 @@ impl PostgresTx<'_> {
         params: Params<'_>,
         map: impl FnMut(&Row) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
-        let statement = self.connection.statement(sql);
-        let statement = self.note(sql, statement)?;
-        let rows = self.connection.client.query(&statement, params);
-        let rows = self.note(sql, rows)?;
-        rows.iter().map(map).collect()
+        self.rows(sql, params)?.iter().map(map).collect()
+    }
+
+    /// Ends the transaction (or the job's savepoint) with `statements`, sent together with the
+    /// deferred writes. A failed deferred write is noted in `failed`; PostgreSQL then answers
+    /// COMMIT by rolling back, so the caller must look at `failed` before trusting `Ok`. A
+    /// transaction that never began needs no ending.
+    fn end(&mut self, statements: &'static [&'static str]) -> Result<(), tokio_postgres::Error> {
+        if !self.began && self.deferred.is_empty() {
+            self.opening = None;
+            return Ok(());
+        }
+        let Some((&last, before)) = statements.split_last() else {
+            return Ok(());
+        };
+        for &sql in before {
+            let statement = self.connection.statement(sql)?;
+            self.deferred.push(Deferred {
+                sql,
+                statement,
+                params: Vec::new(),
+            });
+        }
+        let statement = self.connection.statement(last)?;
+        let ended = self.round_trip(Last::Execute(&statement, &[]));
+        ended.map(|_| ())
+    }
+
+    /// Drops the deferred writes and rolls back whatever was sent.
+    fn abandon(&mut self) {
+        self.deferred.clear();
+        self.opening = None;
+        if std::mem::take(&mut self.began) {
+            let _ = self.connection.batch_execute("ROLLBACK");
+        }
     }
 }
 
-fn get<'r, T: postgres::types::FromSql<'r>>(row: &'r Row, index: usize) -> StoreResult<T> {
+fn get<'r, T: tokio_postgres::types::FromSql<'r>>(row: &'r Row, index: usize) -> StoreResult<T> {
     row.try_get(index)
         .map_err(|error| StoreError::Corrupt(format!("column {index}: {error}")))
 }
@@ -1318,13 +1523,16 @@ impl Tx for PostgresTx<'_> {
         event: &str,
         payload: &str,
         now: i64,
-    ) -> StoreResult<i64> {
-        let id: Option<i64> = self.query_one(
-            "INSERT INTO outbox (appid, event, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
-            &[&appid, &event, &payload, &now],
-            |row| get(row, 0),
-        )?;
-        id.ok_or_else(|| StoreError::Corrupt("outbox insert returned no id".into()))
+    ) -> StoreResult<()> {
+        self.execute_later(
+            "INSERT INTO outbox (appid, event, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4)",
+            vec![
+                Box::new(appid.to_owned()),
+                Box::new(event.to_owned()),
+                Box::new(payload.to_owned()),
+                Box::new(now),
+            ],
+        )
     }
 
     fn events(&mut self, filter: &EventFilter) -> StoreResult<Vec<OutboxEvent>> {
@@ -1377,11 +1585,10 @@ impl Tx for PostgresTx<'_> {
         status: UserCardStatus,
         consumed_at: Option<i64>,
     ) -> StoreResult<()> {
-        self.execute(
+        self.execute_later(
             "UPDATE user_cards SET status = $2, consumed_at = coalesce($3, consumed_at) WHERE id = $1",
-            &[&id, &status.as_str(), &consumed_at],
-        )?;
-        Ok(())
+            vec![Box::new(id), Box::new(status.as_str()), Box::new(consumed_at)],
+        )
     }
 
     fn set_user_card_code(&mut self, id: i64, code: &str) -> StoreResult<()> {

@@ -1635,11 +1635,12 @@ impl Tx for SqliteTx<'_> {
         event: &str,
         payload: &str,
         now: i64,
-    ) -> StoreResult<i64> {
+    ) -> StoreResult<()> {
         self.insert(
             "INSERT INTO outbox (appid, event, payload, created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?4)",
             params![appid, event, payload, now],
         )
+        .map(|_| ())
     }
 
     fn events(&mut self, filter: &EventFilter) -> StoreResult<Vec<OutboxEvent>> {

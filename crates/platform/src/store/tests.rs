@@ -139,6 +139,7 @@ async fn conformance(store: Arc<dyn Store>) {
     code_lookups_show_every_committed_change_to_a_code(&store).await;
     account_reads_show_every_committed_account_write(&store).await;
     card_facts_follow_every_card_write_and_stock_stays_exact(&store).await;
+    a_job_reads_its_own_writes_and_they_share_its_fate(&store).await;
 }
 
 /// Jobs that read a value and write it back changed, with no lock of their own, as the domain
@@ -733,4 +734,109 @@ async fn card_facts_follow_every_card_write_and_stock_stays_exact(store: &Arc<dy
     .unwrap();
     assert_eq!(taken, (true, false));
     assert_eq!(read_twice(store, stock_of).await, (Some(0), Some(0)));
+}
+
+/// An engine may send some writes (a code's status, an outbox event) with the job's next
+/// statement instead of at once. The job must still read them back, in order, and they must
+/// commit with the job or vanish with it.
+async fn a_job_reads_its_own_writes_and_they_share_its_fate(store: &Arc<dyn Store>) {
+    let held = UserCard {
+        id: 0,
+        card_id: "pfate".into(),
+        appid: "wxcards".into(),
+        code: "999988887777".into(),
+        user_id: "u-fate".into(),
+        openid: "o-fate".into(),
+        status: UserCardStatus::Normal,
+        begin_time: 0,
+        end_time: i64::MAX,
+        outer_str: None,
+        claimed_at: 0,
+        consumed_at: None,
+    };
+    let id = store::write(&**store, move |tx: &mut dyn Tx| {
+        tx.insert_card(&card("pfate", 10))?;
+        tx.insert_user(&User {
+            user_id: "u-fate".into(),
+            nickname: "fate".into(),
+            profile: std::collections::BTreeMap::new(),
+            client_os: "ios".into(),
+            client_version: "8.0.50".into(),
+            base_library: "3.5.0".into(),
+            created_at: 0,
+        })?;
+        tx.insert_user_card(&held)
+    })
+    .await
+    .unwrap();
+    let filter = crate::domain::events::EventFilter {
+        appid: Some("wxcards".into()),
+        event: Some("fate_test".into()),
+        status: None,
+        limit: 10,
+    };
+    let status_and_events = |tx: &mut dyn Tx, filter: &crate::domain::events::EventFilter| {
+        let found = tx.user_cards_by_code("wxcards", "999988887777", Some("pfate"))?;
+        let events = tx.events(filter)?;
+        Ok::<_, StoreError>((
+            found
+                .iter()
+                .map(|c| (c.status, c.consumed_at))
+                .collect::<Vec<_>>(),
+            events
+                .iter()
+                .map(|e| e.payload.to_string())
+                .collect::<Vec<_>>(),
+        ))
+    };
+
+    // Refused after writing: the writes vanish, though the job read them back.
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let (seen_in_job, job_filter) = (Arc::clone(&seen), filter.clone());
+    let refused = store::write(&**store, move |tx: &mut dyn Tx| {
+        tx.set_user_card_status(id, UserCardStatus::Consumed, Some(5))?;
+        tx.insert_event("wxcards", "fate_test", r#"{"n":1}"#, 5)?;
+        *seen_in_job.lock().unwrap() = Some(status_and_events(tx, &job_filter)?);
+        Err::<(), _>(TestError::Refused)
+    })
+    .await;
+    assert!(matches!(refused, Err(TestError::Refused)), "{refused:?}");
+    assert_eq!(
+        seen.lock().unwrap().take(),
+        Some((
+            vec![(UserCardStatus::Consumed, Some(5))],
+            vec![r#"{"n":1}"#.to_owned()]
+        )),
+        "a job must read back its own writes"
+    );
+    let read_filter = filter.clone();
+    let after = store::read(&**store, move |tx: &mut dyn Tx| {
+        status_and_events(tx, &read_filter)
+    })
+    .await
+    .unwrap();
+    assert_eq!(after, (vec![(UserCardStatus::Normal, None)], vec![]));
+
+    // Two status changes and two events, the last write the job's last statement: all commit,
+    // in order.
+    store::write(&**store, move |tx: &mut dyn Tx| {
+        tx.set_user_card_status(id, UserCardStatus::Gifting, None)?;
+        tx.insert_event("wxcards", "fate_test", r#"{"n":2}"#, 6)?;
+        tx.set_user_card_status(id, UserCardStatus::Consumed, Some(7))?;
+        tx.insert_event("wxcards", "fate_test", r#"{"n":3}"#, 7)
+    })
+    .await
+    .unwrap();
+    let after = store::read(&**store, move |tx: &mut dyn Tx| {
+        status_and_events(tx, &filter)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        after,
+        (
+            vec![(UserCardStatus::Consumed, Some(7))],
+            vec![r#"{"n":3}"#.to_owned(), r#"{"n":2}"#.to_owned()]
+        )
+    );
 }
