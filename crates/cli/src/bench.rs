@@ -560,7 +560,7 @@ fn compare_with_pgbench(
     let duration = Duration::from_secs(args.duration.max(1));
     run("pgbench", &["-i".into(), "-q".into(), url.into()])?;
     // A server's commit rate drifts from second to second (disk flushes, other tenants), so
-    // pgbench and consume take turns, three rounds each, and their medians are compared. The
+    // pgbench and consume take turns, five rounds each, and their medians are compared. The
     // codes for the later consume rounds are claimed first, so that the rounds follow each
     // other with no claims (and their after-effects on the server) in between.
     let mut pgbench = Vec::new();
@@ -654,7 +654,7 @@ fn compare_with_pgbench(
 }
 
 /// Rounds of pgbench (and of consume) in the PostgreSQL comparison.
-const PG_ROUNDS: usize = 3;
+const PG_ROUNDS: usize = 5;
 
 fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
