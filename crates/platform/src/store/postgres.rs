@@ -795,11 +795,22 @@ impl PostgresTx<'_> {
         reply
     }
 
-    fn execute(&mut self, sql: &str, params: Params<'_>) -> StoreResult<u64> {
+    /// Prepares `sql` (once per connection) and runs it after the statements waiting to go,
+    /// in one round trip; `rows` says whether its rows or its count of changed rows are wanted.
+    fn run(&mut self, sql: &str, params: Params<'_>, rows: bool) -> StoreResult<Reply> {
         let statement = self.connection.statement(sql);
         let statement = self.note(sql, statement)?;
-        let executed = self.round_trip(Last::Execute(&statement, params));
-        match self.note(sql, executed)? {
+        let last = if rows {
+            Last::Query(&statement, params)
+        } else {
+            Last::Execute(&statement, params)
+        };
+        let reply = self.round_trip(last);
+        self.note(sql, reply)
+    }
+
+    fn execute(&mut self, sql: &str, params: Params<'_>) -> StoreResult<u64> {
+        match self.run(sql, params, false)? {
             Reply::Count(count) => Ok(count),
             Reply::Rows(_) => Err(corrupt("rows from a statement that returns none")),
         }
@@ -823,10 +834,7 @@ impl PostgresTx<'_> {
     }
 
     fn rows(&mut self, sql: &str, params: Params<'_>) -> StoreResult<Vec<Row>> {
-        let statement = self.connection.statement(sql);
-        let statement = self.note(sql, statement)?;
-        let rows = self.round_trip(Last::Query(&statement, params));
-        match self.note(sql, rows)? {
+        match self.run(sql, params, true)? {
             Reply::Rows(rows) => Ok(rows),
             Reply::Count(_) => Err(corrupt("count from a query")),
         }

@@ -443,8 +443,8 @@ async fn lookup_twice(
     first
 }
 
-async fn code_lookups_show_every_committed_change_to_a_code(store: &Arc<dyn Store>) {
-    let user = |user_id: &str| User {
+fn user(user_id: &str) -> User {
+    User {
         user_id: user_id.into(),
         nickname: user_id.into(),
         profile: std::collections::BTreeMap::new(),
@@ -452,7 +452,28 @@ async fn code_lookups_show_every_committed_change_to_a_code(store: &Arc<dyn Stor
         client_version: "8.0.50".into(),
         base_library: "3.5.0".into(),
         created_at: 0,
-    };
+    }
+}
+
+/// A usable code of a card of `wxcards`, held for ever.
+fn held_code(card_id: &str, code: &str, user_id: &str, openid: &str) -> UserCard {
+    UserCard {
+        id: 0,
+        card_id: card_id.into(),
+        appid: "wxcards".into(),
+        code: code.into(),
+        user_id: user_id.into(),
+        openid: openid.into(),
+        status: UserCardStatus::Normal,
+        begin_time: 0,
+        end_time: i64::MAX,
+        outer_str: None,
+        claimed_at: 0,
+        consumed_at: None,
+    }
+}
+
+async fn code_lookups_show_every_committed_change_to_a_code(store: &Arc<dyn Store>) {
     store::write(&**store, move |tx: &mut dyn Tx| {
         tx.insert_card(&card("pcodes", 10))?;
         tx.insert_user(&user("u-giver"))?;
@@ -460,20 +481,7 @@ async fn code_lookups_show_every_committed_change_to_a_code(store: &Arc<dyn Stor
     })
     .await
     .unwrap();
-    let held = UserCard {
-        id: 0,
-        card_id: "pcodes".into(),
-        appid: "wxcards".into(),
-        code: "111122223333".into(),
-        user_id: "u-giver".into(),
-        openid: "o-giver".into(),
-        status: UserCardStatus::Normal,
-        begin_time: 0,
-        end_time: i64::MAX,
-        outer_str: None,
-        claimed_at: 0,
-        consumed_at: None,
-    };
+    let held = held_code("pcodes", "111122223333", "u-giver", "o-giver");
     let normal = (
         UserCardStatus::Normal,
         "111122223333".to_owned(),
@@ -740,31 +748,10 @@ async fn card_facts_follow_every_card_write_and_stock_stays_exact(store: &Arc<dy
 /// statement instead of at once. The job must still read them back, in order, and they must
 /// commit with the job or vanish with it.
 async fn a_job_reads_its_own_writes_and_they_share_its_fate(store: &Arc<dyn Store>) {
-    let held = UserCard {
-        id: 0,
-        card_id: "pfate".into(),
-        appid: "wxcards".into(),
-        code: "999988887777".into(),
-        user_id: "u-fate".into(),
-        openid: "o-fate".into(),
-        status: UserCardStatus::Normal,
-        begin_time: 0,
-        end_time: i64::MAX,
-        outer_str: None,
-        claimed_at: 0,
-        consumed_at: None,
-    };
+    let held = held_code("pfate", "999988887777", "u-fate", "o-fate");
     let id = store::write(&**store, move |tx: &mut dyn Tx| {
         tx.insert_card(&card("pfate", 10))?;
-        tx.insert_user(&User {
-            user_id: "u-fate".into(),
-            nickname: "fate".into(),
-            profile: std::collections::BTreeMap::new(),
-            client_os: "ios".into(),
-            client_version: "8.0.50".into(),
-            base_library: "3.5.0".into(),
-            created_at: 0,
-        })?;
+        tx.insert_user(&user("u-fate"))?;
         tx.insert_user_card(&held)
     })
     .await
