@@ -208,7 +208,11 @@ impl PostgresStore {
             &options.url,
             |connection| prepare_database(connection),
             move |mut connection| run_alone(&mut connection, &url, &alone_receiver, max_batch),
-        )?;
+        )?
+        .wait()?;
+
+        // The other threads connect at the same time; a start waits for the slowest of them.
+        let mut connecting = Vec::with_capacity(options.writers + options.readers);
 
         let (write_sender, write_receiver) = mpsc::channel::<WriteJob>();
         let write_receiver = Arc::new(Mutex::new(write_receiver));
@@ -216,12 +220,12 @@ impl PostgresStore {
             let queue = Arc::clone(&write_receiver);
             let alone = alone_sender.clone();
             let url = options.url.clone();
-            spawn_connected(
+            connecting.push(spawn_connected(
                 format!("wxcard-pg-writer-{index}"),
                 &options.url,
                 |_| Ok(()),
                 move |mut connection| run_writer(&mut connection, &url, &queue, &alone),
-            )?;
+            )?);
         }
         drop(alone_sender);
 
@@ -230,12 +234,15 @@ impl PostgresStore {
         for index in 0..options.readers.max(1) {
             let queue = Arc::clone(&read_receiver);
             let url = options.url.clone();
-            spawn_connected(
+            connecting.push(spawn_connected(
                 format!("wxcard-pg-reader-{index}"),
                 &options.url,
                 |_| Ok(()),
                 move |mut connection| run_reader(&mut connection, &url, &queue),
-            )?;
+            )?);
+        }
+        for thread in &connecting {
+            thread.wait()?;
         }
         Ok(Arc::new(Self {
             writer: Mutex::new(write_sender),
@@ -265,13 +272,13 @@ impl Store for PostgresStore {
 }
 
 /// Starts a storage thread that connects, runs `prepare` on its connection, says whether
-/// both worked, and then runs `run`; waits for that word.
+/// both worked, and then runs `run`; answers where that word will come.
 fn spawn_connected(
     name: String,
     url: &str,
     prepare: impl FnOnce(&mut Connection) -> StoreResult<()> + Send + 'static,
     run: impl FnOnce(Connection) + Send + 'static,
-) -> StoreResult<()> {
+) -> StoreResult<Connecting> {
     let url = url.to_owned();
     let (ready, connected) = mpsc::channel();
     thread::Builder::new()
@@ -292,7 +299,16 @@ fn spawn_connected(
             }
         })
         .map_err(backend)?;
-    connected.recv().unwrap_or(Err(StoreError::Closed))
+    Ok(Connecting(connected))
+}
+
+/// A storage thread's word on whether it connected.
+struct Connecting(mpsc::Receiver<StoreResult<()>>);
+
+impl Connecting {
+    fn wait(&self) -> StoreResult<()> {
+        self.0.recv().unwrap_or(Err(StoreError::Closed))
+    }
 }
 
 /// Queues `item` for a storage thread; when the thread is gone, answers its job (`job_of`)
