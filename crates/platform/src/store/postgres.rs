@@ -493,23 +493,14 @@ fn attempt_write(connection: &mut Connection, job: &mut Job, isolation: Isolatio
         return Attempt::Done;
     };
     if tx.failed.is_none() && !outcome.rollback {
-        // The deferred writes go with COMMIT; one that failed turned the COMMIT into a rollback.
-        let committed = tx.end(COMMIT);
+        // The deferred writes go with COMMIT; one that failed turned the COMMIT into a rollback,
+        // and a COMMIT that failed (a conflict found at the end) is a failed statement too.
+        if let Err(error) = tx.end(COMMIT) {
+            tx.note_failure("COMMIT", &error);
+        }
         if tx.failed.is_none() {
-            match committed {
-                Ok(()) => {
-                    (outcome.complete)(Ok(()));
-                    return Attempt::Done;
-                }
-                Err(error) => {
-                    tx.abandon();
-                    if is_conflict(&error) {
-                        return Attempt::Conflict(describe(&error));
-                    }
-                    (outcome.complete)(Err(backend(error)));
-                    return Attempt::Done;
-                }
-            }
+            (outcome.complete)(Ok(()));
+            return Attempt::Done;
         }
     }
     tx.abandon();
