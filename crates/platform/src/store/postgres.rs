@@ -1770,19 +1770,41 @@ impl Tx for PostgresTx<'_> {
         lease_until: i64,
         limit: u32,
     ) -> StoreResult<Vec<DueEvent>> {
-        // Only accounts with a push URL; rows another instance is leasing right now are
-        // skipped, not waited for.
-        let leased = self.query_all(
-            concat!(
-                "UPDATE outbox SET lease_until = $2 WHERE id IN (",
-                "SELECT o.id FROM outbox o JOIN apps a ON a.appid = o.appid AND a.push_url IS NOT NULL ",
-                "WHERE o.status IN ('pending', 'retrying') AND o.next_attempt_at <= $1 AND (o.lease_until IS NULL OR o.lease_until <= $1) ",
-                "ORDER BY o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) RETURNING ",
-                outbox_columns!()
-            ),
-            &[&now, &lease_until, &i64::from(limit)],
-            outbox_from_row,
+        // Account by account and state by state, each in id order on `outbox_due_by_app`, as
+        // SQLite does: the events of accounts without a push URL (every event of a load test)
+        // are never walked, where one query over the whole outbox walked them all on every
+        // poll. Rows another instance is leasing right now are skipped, not waited for.
+        let pushing: Vec<String> = self.query_all(
+            "SELECT appid FROM apps WHERE push_url IS NOT NULL",
+            &[],
+            |row| get(row, 0),
         )?;
+        let mut candidates: Vec<i64> = Vec::new();
+        for appid in &pushing {
+            for status in ["pending", "retrying"] {
+                candidates.extend(self.query_all(
+                    "SELECT id FROM outbox WHERE appid = $1 AND status = $2 AND next_attempt_at <= $3 \
+                     AND (lease_until IS NULL OR lease_until <= $3) ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED",
+                    &[appid, &status, &now, &i64::from(limit)],
+                    |row| get::<i64>(row, 0),
+                )?);
+            }
+        }
+        // The oldest first, across accounts.
+        candidates.sort_unstable();
+        candidates.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let leased = if candidates.is_empty() {
+            Vec::new()
+        } else {
+            self.query_all(
+                concat!(
+                    "UPDATE outbox SET lease_until = $2 WHERE id = ANY($1) RETURNING ",
+                    outbox_columns!()
+                ),
+                &[&candidates, &lease_until],
+                outbox_from_row,
+            )?
+        };
         let mut due = Vec::with_capacity(leased.len());
         for event in leased {
             let Some(app) = self.app(&event.appid)? else {

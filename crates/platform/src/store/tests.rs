@@ -4,8 +4,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::domain::model::{
-    App, AppKind, Card, CardStatus, OpenPlatform, Ticket, TicketType, User, UserCard,
-    UserCardStatus,
+    App, AppKind, Card, CardStatus, DeliveryAttempt, OpenPlatform, PushConfig, Ticket, TicketType,
+    User, UserCard, UserCardStatus,
 };
 use crate::store::sqlite::{Durability, SqliteOptions, SqliteStore};
 use crate::store::{self, Store, StoreError, Tx};
@@ -140,6 +140,7 @@ async fn conformance(store: Arc<dyn Store>) {
     account_reads_show_every_committed_account_write(&store).await;
     card_facts_follow_every_card_write_and_stock_stays_exact(&store).await;
     a_job_reads_its_own_writes_and_they_share_its_fate(&store).await;
+    leases_take_the_oldest_due_events_of_pushing_accounts(&store).await;
 }
 
 /// Jobs that read a value and write it back changed, with no lock of their own, as the domain
@@ -826,4 +827,102 @@ async fn a_job_reads_its_own_writes_and_they_share_its_fate(store: &Arc<dyn Stor
             vec![r#"{"n":3}"#.to_owned(), r#"{"n":2}"#.to_owned()]
         )
     );
+}
+
+/// The outbox's leases: due events of accounts with a push URL only, the oldest first across
+/// accounts, at most `limit`, none leased twice while its lease runs, and a `retrying` event
+/// again once its next attempt is due.
+async fn leases_take_the_oldest_due_events_of_pushing_accounts(store: &Arc<dyn Store>) {
+    let ids = store::write(&**store, |tx: &mut dyn Tx| {
+        let push = PushConfig {
+            url: "http://127.0.0.1:9/push".into(),
+            token: "t".into(),
+            encoding_aes_key: None,
+            mode: "plain".into(),
+        };
+        for appid in ["wxlease_a", "wxlease_b", "wxlease_c"] {
+            tx.insert_app(&app(appid))?;
+        }
+        tx.set_push_config("wxlease_a", &push)?;
+        tx.set_push_config("wxlease_c", &push)?;
+        // wxlease_b has no push URL: its events wait, and they come first by id.
+        tx.insert_event("wxlease_b", "lease_test", r#"{"n":"b1"}"#, 100)?;
+        tx.insert_event("wxlease_a", "lease_test", r#"{"n":"a1"}"#, 100)?;
+        tx.insert_event("wxlease_b", "lease_test", r#"{"n":"b2"}"#, 100)?;
+        tx.insert_event("wxlease_c", "lease_test", r#"{"n":"c1"}"#, 100)?;
+        tx.insert_event("wxlease_a", "lease_test", r#"{"n":"a2"}"#, 100)?;
+        tx.insert_event("wxlease_c", "lease_test", r#"{"n":"c2"}"#, 100)?;
+        // Not due before 150.
+        tx.insert_event("wxlease_a", "lease_test", r#"{"n":"a3"}"#, 150)?;
+        let events = tx.events(&crate::domain::events::EventFilter {
+            appid: None,
+            event: Some("lease_test".into()),
+            status: None,
+            limit: 10,
+        })?;
+        Ok::<_, StoreError>(
+            events
+                .into_iter()
+                .map(|event| {
+                    (
+                        event.payload["n"].as_str().unwrap_or("").to_owned(),
+                        event.id,
+                    )
+                })
+                .collect::<std::collections::HashMap<_, _>>(),
+        )
+    })
+    .await
+    .unwrap();
+    let lease = |now: i64, until: i64, limit: u32| {
+        let store = Arc::clone(store);
+        async move {
+            store::write_row_locked(&*store, move |tx: &mut dyn Tx| {
+                let due = tx.lease_due_events(now, until, limit)?;
+                Ok::<_, StoreError>(
+                    due.into_iter()
+                        .map(|due| {
+                            assert!(due.push.is_some(), "{due:?}");
+                            due.event.payload["n"].as_str().unwrap_or("").to_owned()
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .await
+            .unwrap()
+        }
+    };
+
+    assert_eq!(lease(100, 200, 2).await, ["a1", "c1"]);
+    assert_eq!(lease(100, 200, 3).await, ["a2", "c2"]);
+    assert_eq!(lease(100, 200, 3).await, Vec::<String>::new());
+    // The leases ran out at 200; a3 became due at 150.
+    assert_eq!(lease(200, 300, 10).await, ["a1", "c1", "a2", "c2", "a3"]);
+
+    // a1 delivered, c1 to be tried again at 500.
+    let finish = |name: &str, status: &'static str, next: i64| {
+        let (store, event_id) = (Arc::clone(store), ids[name]);
+        async move {
+            store::write_row_locked(&*store, move |tx: &mut dyn Tx| {
+                let attempt = DeliveryAttempt {
+                    event_id,
+                    attempt: 1,
+                    at: 250,
+                    url: "http://127.0.0.1:9/push".into(),
+                    http_status: None,
+                    answer: None,
+                    error: None,
+                    duration_ms: 1,
+                };
+                tx.finish_attempt(&attempt, status, next)
+            })
+            .await
+            .unwrap();
+        }
+    };
+    finish("a1", "delivered", 250).await;
+    finish("c1", "retrying", 500).await;
+    assert_eq!(lease(400, 500, 10).await, ["a2", "c2", "a3"]);
+    // A retried event older than the pending ones comes first.
+    assert_eq!(lease(500, 600, 2).await, ["c1", "a2"]);
 }
