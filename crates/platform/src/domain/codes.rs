@@ -98,7 +98,9 @@ impl CodeService {
     /// replayed cardExt; a custom code already taken; storage.
     pub async fn claim(&self, claim: Claim) -> Result<UserCard, DomainError> {
         let (ids, now) = (self.ids.clone(), self.clock.now());
-        store::write(&*self.store, move |tx: &mut dyn Tx| {
+        // Every claim takes from its card's stock and from the code sequence, so claims
+        // running side by side would conflict.
+        store::write_alone(&*self.store, move |tx: &mut dyn Tx| {
             claim_in(tx, &ids, claim.clone(), now)
         })
         .await

@@ -383,6 +383,13 @@ pub trait Store: Send + Sync + 'static {
     fn submit_row_locked_write(&self, job: Job) {
         self.submit_write(job);
     }
+    /// Queues a write job that conflicts with every other job of its kind, because each of them
+    /// changes the same rows (a claim takes from its card's stock and from the code sequence).
+    /// An engine that runs writers side by side runs it where writes run one at a time, instead
+    /// of letting it conflict there first. An engine with one writer treats it as any write.
+    fn submit_alone_write(&self, job: Job) {
+        self.submit_write(job);
+    }
     /// Queues a job that only reads, on a reader connection.
     fn submit_read(&self, job: Job);
     /// Which engine this is.
@@ -425,6 +432,22 @@ where
 {
     let (job, answer) = job(work);
     store.submit_row_locked_write(job);
+    answer
+}
+
+/// [`write`] for work that conflicts with every other work of its kind (see
+/// [`Store::submit_alone_write`]).
+pub fn write_alone<T, E, F>(
+    store: &dyn Store,
+    work: F,
+) -> impl Future<Output = Result<T, E>> + Send + 'static
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+{
+    let (job, answer) = job(work);
+    store.submit_alone_write(job);
     answer
 }
 

@@ -6,7 +6,9 @@
 //! they do with SQLite's single writer. A job that PostgreSQL refuses as a conflict runs again
 //! on one more connection, in group commits (a savepoint per job) that run alone: each holds the
 //! `writer_gate` table locked `EXCLUSIVE`, which every writer's transaction holds `ROW SHARE`.
-//! Both take that lock before their first query, so before their snapshot. Reads run on reader
+//! Both take that lock before their first query, so before their snapshot. Jobs that would
+//! conflict with every other job of their kind (claims, see [`Store::submit_alone_write`]) go
+//! to those group commits at once, without a first attempt that is bound to fail. Reads run on reader
 //! threads, each with its own connection, in a `REPEATABLE READ READ ONLY` transaction (one
 //! snapshot per job). The outbox is leased with `FOR UPDATE SKIP LOCKED`.
 
@@ -88,6 +90,8 @@ pub struct PostgresOptions {
 /// A PostgreSQL database behind the [`Store`] trait.
 pub struct PostgresStore {
     writer: Mutex<mpsc::Sender<WriteJob>>,
+    /// The group commits that run alone: jobs that conflicted, and jobs that would.
+    alone: Mutex<mpsc::Sender<Job>>,
     readers: Mutex<mpsc::Sender<Job>>,
 }
 
@@ -227,7 +231,6 @@ impl PostgresStore {
                 move |mut connection| run_writer(&mut connection, &url, &queue, &alone),
             )?);
         }
-        drop(alone_sender);
 
         let (read_sender, read_receiver) = mpsc::channel::<Job>();
         let read_receiver = Arc::new(Mutex::new(read_receiver));
@@ -246,6 +249,7 @@ impl PostgresStore {
         }
         Ok(Arc::new(Self {
             writer: Mutex::new(write_sender),
+            alone: Mutex::new(alone_sender),
             readers: Mutex::new(read_sender),
         }))
     }
@@ -260,6 +264,10 @@ impl Store for PostgresStore {
     fn submit_row_locked_write(&self, job: Job) {
         let isolation = Isolation::RowLocked;
         submit(&self.writer, WriteJob { job, isolation }, |write| write.job);
+    }
+
+    fn submit_alone_write(&self, job: Job) {
+        submit(&self.alone, job, |job| job);
     }
 
     fn submit_read(&self, job: Job) {
