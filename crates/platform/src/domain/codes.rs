@@ -98,8 +98,8 @@ impl CodeService {
     /// replayed cardExt; a custom code already taken; storage.
     pub async fn claim(&self, claim: Claim) -> Result<UserCard, DomainError> {
         let (ids, now) = (self.ids.clone(), self.clock.now());
-        // Every claim takes from its card's stock and from the code sequence, so claims
-        // running side by side would conflict.
+        // Every claim takes from its card's stock (and a system-code claim from the code
+        // sequence), so claims running side by side would conflict.
         store::write_alone(&*self.store, move |tx: &mut dyn Tx| {
             claim_in(tx, &ids, claim.clone(), now)
         })

@@ -383,8 +383,9 @@ pub trait Store: Send + Sync + 'static {
     fn submit_row_locked_write(&self, job: Job) {
         self.submit_write(job);
     }
-    /// Queues a write job that conflicts with every other job of its kind, because each of them
-    /// changes the same rows (a claim takes from its card's stock and from the code sequence).
+    /// Queues a write job that conflicts with the other jobs of its kind, because they change
+    /// the same rows (claims take from their card's stock, and system-code claims from the code
+    /// sequence).
     /// An engine that runs writers side by side runs it where writes run one at a time, instead
     /// of letting it conflict there first. An engine with one writer treats it as any write.
     fn submit_alone_write(&self, job: Job) {

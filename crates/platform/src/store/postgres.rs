@@ -3,7 +3,8 @@
 //! Writes run side by side: each instance has `writers` writer connections, each running one
 //! job per `SERIALIZABLE` transaction, so PostgreSQL checks every write against every other one
 //! of every instance and the domain's rules (stock, get_limit, a code consumed once) hold as
-//! they do with SQLite's single writer. A job that PostgreSQL refuses as a conflict runs again
+//! they do with SQLite's single writer, or, for the jobs that run alone, because they do. A job
+//! that PostgreSQL refuses as a conflict runs again
 //! on one more connection, in group commits (a savepoint per job) that run alone: each holds the
 //! `writer_gate` table locked `EXCLUSIVE`, which every writer's transaction holds `ROW SHARE`.
 //! Both take that lock before their first query, so before their snapshot. Jobs that would
@@ -68,6 +69,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0009_fewer_outbox_indexes",
         include_str!("../../migrations/postgres/0009_fewer_outbox_indexes.sql"),
+    ),
+    (
+        "0010_no_outbox_due",
+        include_str!("../../migrations/postgres/0010_no_outbox_due.sql"),
     ),
 ];
 
@@ -692,6 +697,11 @@ struct PostgresTx<'c> {
     /// The first statement that failed: PostgreSQL then refuses every later one in the
     /// transaction, so the job's writes are rolled back whatever it returns.
     failed: Option<Failed>,
+    /// The stock of the card this job last read with `card_facts`, until the job writes a
+    /// card: `stock` answers from it instead of a round trip (a claim reads both). Nobody
+    /// else changes it meanwhile: a `SERIALIZABLE` job reads one snapshot, and a job that
+    /// runs alone holds the writers' gate exclusively.
+    stock_read: Option<(String, i64)>,
 }
 
 /// A write whose answer nobody waits for.
@@ -733,6 +743,7 @@ impl<'c> PostgresTx<'c> {
             began: opening.is_none(),
             deferred: Vec::new(),
             failed: None,
+            stock_read: None,
         }
     }
 }
@@ -1368,6 +1379,7 @@ impl Tx for PostgresTx<'_> {
     }
 
     fn insert_card(&mut self, card: &Card) -> StoreResult<()> {
+        self.stock_read = None;
         self.execute(
             concat!(
                 "INSERT INTO cards (",
@@ -1402,7 +1414,29 @@ impl Tx for PostgresTx<'_> {
         )
     }
 
+    fn card_facts(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
+        let card = self.card(card_id)?;
+        self.stock_read = card
+            .as_ref()
+            .map(|card| (card.card_id.clone(), card.quantity));
+        Ok(card)
+    }
+
+    fn stock(&mut self, card_id: &str) -> StoreResult<Option<i64>> {
+        if let Some((read, quantity)) = &self.stock_read {
+            if read == card_id {
+                return Ok(Some(*quantity));
+            }
+        }
+        self.query_one(
+            "SELECT quantity FROM cards WHERE card_id = $1",
+            &[&card_id],
+            |row| get(row, 0),
+        )
+    }
+
     fn update_card(&mut self, card: &Card) -> StoreResult<()> {
+        self.stock_read = None;
         self.execute(
             "UPDATE cards SET document = $2, status = $3, quantity = $4, total_quantity = $5, get_limit = $6, review_due_at = $7, refuse_reason = $8, update_time = $9 WHERE card_id = $1",
             &[
@@ -1651,6 +1685,7 @@ impl Tx for PostgresTx<'_> {
     }
 
     fn take_stock(&mut self, card_id: &str, now: i64) -> StoreResult<bool> {
+        self.stock_read = None;
         let changed = self.execute(
             "UPDATE cards SET quantity = quantity - 1, update_time = $2 WHERE card_id = $1 AND quantity > 0",
             &[&card_id, &now],
@@ -1792,13 +1827,15 @@ impl Tx for PostgresTx<'_> {
             for status in ["pending", "retrying"] {
                 candidates.extend(self.query_all(
                     "SELECT id FROM outbox WHERE appid = $1 AND status = $2 AND next_attempt_at <= $3 \
-                     AND (lease_until IS NULL OR lease_until <= $3) ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED",
+                     AND (lease_until IS NULL OR lease_until <= $3) ORDER BY id LIMIT $4",
                     &[appid, &status, &now, &i64::from(limit)],
                     |row| get::<i64>(row, 0),
                 )?);
             }
         }
-        // The oldest first, across accounts.
+        // The oldest first, across accounts. Only these are locked: a row that another
+        // instance holds is skipped, and one it leased since this job's snapshot no longer
+        // matches once locked (READ COMMITTED checks a locked row's newest version again).
         candidates.sort_unstable();
         candidates.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let leased = if candidates.is_empty() {
@@ -1806,10 +1843,13 @@ impl Tx for PostgresTx<'_> {
         } else {
             self.query_all(
                 concat!(
-                    "UPDATE outbox SET lease_until = $2 WHERE id = ANY($1) RETURNING ",
+                    "UPDATE outbox SET lease_until = $2 WHERE id IN (",
+                    "SELECT id FROM outbox WHERE id = ANY($1) AND status IN ('pending', 'retrying') ",
+                    "AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) ",
+                    "FOR UPDATE SKIP LOCKED) RETURNING ",
                     outbox_columns!()
                 ),
-                &[&candidates, &lease_until],
+                &[&candidates, &lease_until, &now],
                 outbox_from_row,
             )?
         };
@@ -2016,6 +2056,7 @@ impl Tx for PostgresTx<'_> {
     }
 
     fn set_card_cells(&mut self, card_id: &str, cells: &str) -> StoreResult<()> {
+        self.stock_read = None;
         self.execute(
             "UPDATE cards SET cells = $2 WHERE card_id = $1",
             &[&card_id, &cells],

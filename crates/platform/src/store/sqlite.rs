@@ -62,6 +62,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_fewer_outbox_indexes",
         include_str!("../../migrations/sqlite/0009_fewer_outbox_indexes.sql"),
     ),
+    (
+        "0010_no_outbox_due",
+        include_str!("../../migrations/sqlite/0010_no_outbox_due.sql"),
+    ),
 ];
 
 /// How hard a commit tries to reach the disk.

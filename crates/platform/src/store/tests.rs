@@ -835,8 +835,9 @@ async fn a_job_reads_its_own_writes_and_they_share_its_fate(store: &Arc<dyn Stor
 }
 
 /// The outbox's leases: due events of accounts with a push URL only, the oldest first across
-/// accounts, at most `limit`, none leased twice while its lease runs, and a `retrying` event
-/// again once its next attempt is due.
+/// accounts, at most `limit`, not leased again while its lease runs, and a `retrying` event
+/// again once its next attempt is due. (Two instances leasing at once: the CLI's
+/// `two_instances` test.)
 async fn leases_take_the_oldest_due_events_of_pushing_accounts(store: &Arc<dyn Store>) {
     let ids = store::write(&**store, |tx: &mut dyn Tx| {
         let push = PushConfig {
