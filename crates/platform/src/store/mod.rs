@@ -403,78 +403,56 @@ impl fmt::Debug for dyn Store {
     }
 }
 
+/// What a job's work may answer: anything that can travel to another thread.
+pub trait Reply: Send + 'static {}
+impl<T: Send + 'static> Reply for T {}
+
+/// What a job's work may fail with: its own error, which a storage failure converts into.
+pub trait Failure: From<StoreError> + Send + 'static {}
+impl<E: From<StoreError> + Send + 'static> Failure for E {}
+
+/// A job's work: a closure over the transaction that may run more than once (a retried
+/// transaction), so it touches nothing but `tx`.
+pub trait Work<T, E>: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static {}
+impl<T, E, F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static> Work<T, E> for F {}
+
 /// Runs `work` in a write transaction and returns its result once the transaction committed.
-/// If `work` fails, its writes are rolled back and its error returned. `work` may run more
-/// than once (a retried transaction), so it touches nothing but `tx`.
-pub fn write<T, E, F>(
-    store: &dyn Store,
-    work: F,
-) -> impl Future<Output = Result<T, E>> + Send + 'static
-where
-    T: Send + 'static,
-    E: From<StoreError> + Send + 'static,
-    F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
-{
-    let (job, answer) = job(work);
-    store.submit_write(job);
-    answer
+/// If `work` fails, its writes are rolled back and its error returned.
+pub fn write<T: Reply, E: Failure>(store: &dyn Store, work: impl Work<T, E>) -> Answer<T, E> {
+    queued(work, |job| store.submit_write(job))
 }
 
 /// [`write`] for work whose rules hold by the row locks its statements take (see
 /// [`Store::submit_row_locked_write`]).
-pub fn write_row_locked<T, E, F>(
+pub fn write_row_locked<T: Reply, E: Failure>(
     store: &dyn Store,
-    work: F,
-) -> impl Future<Output = Result<T, E>> + Send + 'static
-where
-    T: Send + 'static,
-    E: From<StoreError> + Send + 'static,
-    F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
-{
-    let (job, answer) = job(work);
-    store.submit_row_locked_write(job);
-    answer
+    work: impl Work<T, E>,
+) -> Answer<T, E> {
+    queued(work, |job| store.submit_row_locked_write(job))
 }
 
-/// [`write`] for work that conflicts with every other work of its kind (see
+/// [`write`] for work that conflicts with the other work of its kind (see
 /// [`Store::submit_alone_write`]).
-pub fn write_alone<T, E, F>(
-    store: &dyn Store,
-    work: F,
-) -> impl Future<Output = Result<T, E>> + Send + 'static
-where
-    T: Send + 'static,
-    E: From<StoreError> + Send + 'static,
-    F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
-{
-    let (job, answer) = job(work);
-    store.submit_alone_write(job);
-    answer
+pub fn write_alone<T: Reply, E: Failure>(store: &dyn Store, work: impl Work<T, E>) -> Answer<T, E> {
+    queued(work, |job| store.submit_alone_write(job))
 }
 
 /// Runs `work` against a consistent snapshot on a reader connection.
-pub fn read<T, E, F>(
-    store: &dyn Store,
-    work: F,
-) -> impl Future<Output = Result<T, E>> + Send + 'static
-where
-    T: Send + 'static,
-    E: From<StoreError> + Send + 'static,
-    F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
-{
+pub fn read<T: Reply, E: Failure>(store: &dyn Store, work: impl Work<T, E>) -> Answer<T, E> {
+    queued(work, |job| store.submit_read(job))
+}
+
+/// Makes a job of `work`, hands it to `submit` and returns its answer.
+fn queued<T: Reply, E: Failure>(work: impl Work<T, E>, submit: impl FnOnce(Job)) -> Answer<T, E> {
     let (job, answer) = job(work);
-    store.submit_read(job);
+    submit(job);
     answer
 }
 
-type Answer<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+/// The answer of a queued job.
+pub type Answer<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
-fn job<T, E, F>(work: F) -> (Job, Answer<T, E>)
-where
-    T: Send + 'static,
-    E: From<StoreError> + Send + 'static,
-    F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
-{
+fn job<T: Reply, E: Failure>(work: impl Work<T, E>) -> (Job, Answer<T, E>) {
     let (sender, receiver) = oneshot::channel::<Result<T, E>>();
     // Shared by the outcomes of every run: the one that is completed takes it.
     let sender = Arc::new(Mutex::new(Some(sender)));
