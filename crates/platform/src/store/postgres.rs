@@ -1853,12 +1853,21 @@ impl Tx for PostgresTx<'_> {
                 outbox_from_row,
             )?
         };
+        // Each account and its push settings are read once per lease, not once per event.
+        let mut accounts: HashMap<String, Option<(App, Option<PushConfig>)>> = HashMap::new();
         let mut due = Vec::with_capacity(leased.len());
         for event in leased {
-            let Some(app) = self.app(&event.appid)? else {
+            if !accounts.contains_key(&event.appid) {
+                let account = match self.app(&event.appid)? {
+                    Some(app) => Some((app, self.push_config(&event.appid)?)),
+                    None => None,
+                };
+                accounts.insert(event.appid.clone(), account);
+            }
+            let Some(Some((app, push))) = accounts.get(&event.appid) else {
                 continue;
             };
-            let push = self.push_config(&event.appid)?;
+            let (app, push) = (app.clone(), push.clone());
             due.push(DueEvent { event, app, push });
         }
         due.sort_by_key(|due| due.event.id);
