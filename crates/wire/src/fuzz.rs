@@ -117,11 +117,16 @@ impl Campaign {
             }
             done += 1;
         }
-        eprintln!(
-            "fuzz {}: {done} inputs in {} ms (seed {seed:#x}), no panic",
+        // Formatted first: stderr is unbuffered, so `eprintln!` with several pieces would write
+        // each one separately, and the test harness's progress dots (on stdout, often the
+        // same file in CI) could land inside the line and break the summary CI looks for.
+        let line = format!(
+            "fuzz {}: {done} inputs in {} ms (seed {seed:#x}), no panic\n",
             self.name,
             started.elapsed().as_millis()
         );
+        // A single `{}` argument is written with one call (and the harness still captures it).
+        eprint!("{line}");
     }
 }
 
