@@ -45,7 +45,8 @@ pub(crate) struct BenchArgs {
     #[arg(default_value = "all", value_parser = ["all", "http", "events"])]
     scenario: String,
     /// Run the server on this PostgreSQL database (each start in a schema of its own; needs a
-    /// build with `--features postgres`), and measure `pgbench -N` on it for comparison
+    /// build with `--features postgres`), measure `pgbench -N` on it for comparison, and end
+    /// with claims and consumes at once
     #[arg(long, env = "WXCARD_BENCH_DATABASE_URL")]
     database_url: Option<String>,
 }
@@ -651,6 +652,71 @@ fn compare_with_pgbench(
         PG_CONSUME_TARGET * 100.0,
         verdict(consume_median / tps >= PG_CONSUME_TARGET)
     );
+    mixed_round(addr, args.connections, consumed, duration, runtime)
+}
+
+/// Claims and consumes at once, half of the connections each: on PostgreSQL claims run alone
+/// (every other write waits for their batch), so this shows what a stream of claims costs the
+/// consumes beside it. Figures only, no target.
+fn mixed_round(
+    addr: SocketAddr,
+    connections: usize,
+    consumed: &mut Consumed,
+    duration: Duration,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<()> {
+    top_up(addr, consumed, 1, duration, runtime)?;
+    let half = (connections / 2).max(1);
+    eprintln!(
+        "claims and consumes at once for {} s, {half} connections each…",
+        duration.as_secs()
+    );
+    let consumes = consume_target(
+        consumed.shop.clone(),
+        consumed.used,
+        Arc::new(AtomicU64::new(consumed.available)),
+    );
+    // New coupon codes after those claimed so far, within what the users' get_limit allows.
+    let (from, room) = (
+        consumed.available,
+        COUPON_CAPACITY.saturating_sub(consumed.available),
+    );
+    let claim_shop = consumed.shop.clone();
+    let claims = Target::generated(
+        "claim (wx.addCard)",
+        "/sim/v1/addCard",
+        "addCard:ok",
+        Arc::new(move |n| (n < room).then(|| claim_shop.add_card_body(2 * (from + n)))),
+    );
+    let (consumed_now, claimed_now) = runtime.block_on(async {
+        tokio::join!(
+            loadgen::run(addr, &consumes, half, duration, Arc::new(AtomicU64::new(0))),
+            loadgen::run(addr, &claims, half, duration, Arc::new(AtomicU64::new(0))),
+        )
+    });
+    let (consumed_now, claimed_now) = (consumed_now?, claimed_now?);
+    consumed.used += consumed_now.requests + consumed_now.errors;
+    consumed.available += claimed_now.requests;
+    for (what, result) in [("consume", &consumed_now), ("claim", &claimed_now)] {
+        if let Some(body) = &result.first_error {
+            bail!("a {what} beside the other load failed: {body}");
+        }
+        let short = if result.elapsed < duration.mul_f64(0.9) {
+            format!(
+                " (ran out of requests after {:.2} s)",
+                result.elapsed.as_secs_f64()
+            )
+        } else {
+            String::new()
+        };
+        println!(
+            "{:<48} {:>10.0} req/s   p50 {:>7.2}ms   p99 {:>7.2}ms{short}",
+            format!("{what}, beside the other ({half} connections each)"),
+            result.throughput(),
+            result.percentile(0.5).as_secs_f64() * 1000.0,
+            result.percentile(0.99).as_secs_f64() * 1000.0,
+        );
+    }
     Ok(())
 }
 
