@@ -759,7 +759,7 @@ fn two_instances_on_one_postgres_database_claim_consume_and_push_exactly_once() 
         &second,
         "POST",
         &format!("/card/create?access_token={token}"),
-        card,
+        card.clone(),
     );
     let card_id = created["card_id"]
         .as_str()
@@ -780,23 +780,25 @@ fn two_instances_on_one_postgres_database_claim_consume_and_push_exactly_once() 
         })
         .collect();
 
+    // A wx.addCard call through the simulator, with a freshly signed cardExt.
+    let add_card = |user_id: &str, card_id: &str, nonce: String| {
+        let signature = wxcard_wire::sign::card_signature(&wxcard_wire::sign::CardSignInput {
+            api_ticket: &ticket,
+            timestamp: "1900000000",
+            card_id,
+            nonce_str: &nonce,
+            ..wxcard_wire::sign::CardSignInput::default()
+        });
+        let ext = serde_json::json!({"timestamp": "1900000000", "nonce_str": nonce, "signature": signature}).to_string();
+        let body = serde_json::json!({"user_id": user_id, "appid": mp_appid, "cardList": [{"cardId": card_id, "cardExt": ext}]});
+        ("/sim/v1/addCard".to_owned(), body.to_string())
+    };
+
     // 300 claims at once against stock 100, spread over both instances.
     let claims = users
         .iter()
         .enumerate()
-        .map(|(index, user_id)| {
-            let nonce = format!("n{index}");
-            let signature = wxcard_wire::sign::card_signature(&wxcard_wire::sign::CardSignInput {
-                api_ticket: &ticket,
-                timestamp: "1900000000",
-                card_id: &card_id,
-                nonce_str: &nonce,
-                ..wxcard_wire::sign::CardSignInput::default()
-            });
-            let ext = serde_json::json!({"timestamp": "1900000000", "nonce_str": nonce, "signature": signature}).to_string();
-            let body = serde_json::json!({"user_id": user_id, "appid": mp_appid, "cardList": [{"cardId": card_id, "cardExt": ext}]});
-            ("/sim/v1/addCard".to_owned(), body.to_string())
-        })
+        .map(|(index, user_id)| add_card(user_id, &card_id, format!("n{index}")))
         .collect();
     let answers = all_at_once(&[&first, &second], claims);
     let added: Vec<&serde_json::Value> = answers
@@ -878,6 +880,35 @@ fn two_instances_on_one_postgres_database_claim_consume_and_push_exactly_once() 
         (100, 1),
         "each event pushed exactly once"
     );
+
+    // Two claims at once by each of 20 users of a card with get_limit 1, one on each instance
+    // (`all_at_once` alternates): each instance runs its claims one after another in a group
+    // commit, so only the card's row lock keeps a user's two claims apart.
+    let mut limited = card.clone();
+    limited["card"]["general_coupon"]["base_info"]["get_limit"] = serde_json::json!(1);
+    let created = call(
+        &second,
+        "POST",
+        &format!("/card/create?access_token={token}"),
+        limited,
+    );
+    let limited_id = created["card_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let claims = (0..40)
+        .map(|index| add_card(&users[index / 2], &limited_id, format!("limit{index}")))
+        .collect();
+    let answers = all_at_once(&[&first, &second], claims);
+    let limited_added = answers
+        .iter()
+        .filter(|answer| answer["errMsg"] == "addCard:ok")
+        .count();
+    let over_limit = answers
+        .iter()
+        .filter(|answer| answer["errcode"] == 45033)
+        .count();
+    assert_eq!((limited_added, over_limit), (20, 20), "{answers:?}");
 
     // The clock moved on one instance is the clock of the other within a second.
     let moved = call(

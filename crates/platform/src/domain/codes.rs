@@ -98,9 +98,9 @@ impl CodeService {
     /// replayed cardExt; a custom code already taken; storage.
     pub async fn claim(&self, claim: Claim) -> Result<UserCard, DomainError> {
         let (ids, now) = (self.ids.clone(), self.clock.now());
-        // Every claim takes from its card's stock (and a system-code claim from the code
-        // sequence), so claims running side by side would conflict.
-        store::write_alone(&*self.store, move |tx: &mut dyn Tx| {
+        // Every claim takes from its card's stock, so it locks its card first (see
+        // `claim_in`): claims of one card follow each other, and the other writes go on.
+        store::write_row_locked(&*self.store, move |tx: &mut dyn Tx| {
             claim_in(tx, &ids, claim.clone(), now)
         })
         .await
@@ -740,8 +740,10 @@ pub(crate) fn claim_in(
     now: i64,
 ) -> Result<UserCard, DomainError> {
     // The facts are cached across claims; the stock, which every claim changes, is read apart.
+    // First: where writers run side by side this locks the card, and the stock and get_limit
+    // checks below then see every earlier claim of it.
     let card = tx
-        .card_facts(&claim.card_id)?
+        .lock_card_facts(&claim.card_id)?
         .ok_or_else(|| DomainError::UnknownCard(claim.card_id.clone()))?;
     let owner = tx
         .app(&card.appid)?

@@ -156,6 +156,13 @@ pub trait Tx {
     fn card_facts(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
         self.card(card_id)
     }
+    /// [`Tx::card_facts`] for a claim (writers only). An engine whose writers run side by side
+    /// also locks the card's row until the transaction ends, so that the claims of one card
+    /// follow each other and each statement after the lock sees the claims before it: the
+    /// stock and get_limit then hold by that lock, at `READ COMMITTED`.
+    fn lock_card_facts(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
+        self.card_facts(card_id)
+    }
     /// A card's remaining stock.
     fn stock(&mut self, card_id: &str) -> StoreResult<Option<i64>> {
         Ok(self.card(card_id)?.map(|card| card.quantity))
@@ -379,15 +386,15 @@ pub trait Store: Send + Sync + 'static {
     fn submit_write(&self, job: Job);
     /// Queues a write job whose rules hold by the row locks it takes itself (`FOR UPDATE`,
     /// an `UPDATE … WHERE id`), so that it need not be checked against the other writers: the
-    /// outbox's leases. An engine that runs writers one at a time treats it as any write.
+    /// outbox's leases, and claims, which lock their card first ([`Tx::lock_card_facts`]).
+    /// An engine that runs writers one at a time treats it as any write.
     fn submit_row_locked_write(&self, job: Job) {
         self.submit_write(job);
     }
-    /// Queues a write job that conflicts with the other jobs of its kind, because they change
-    /// the same rows (claims take from their card's stock, and system-code claims from the code
-    /// sequence).
-    /// An engine that runs writers side by side runs it where writes run one at a time, instead
-    /// of letting it conflict there first. An engine with one writer treats it as any write.
+    /// Queues a write job to run where writes run one at a time (where a job that conflicted
+    /// runs again), instead of beside the other writers. An engine with one writer treats it
+    /// as any write. No caller needs it now that claims lock their card; the conformance
+    /// tests reach that path with it.
     fn submit_alone_write(&self, job: Job) {
         self.submit_write(job);
     }
@@ -431,9 +438,12 @@ pub fn write_row_locked<T: Reply, E: Failure>(
     queued(work, |job| store.submit_row_locked_write(job))
 }
 
-/// [`write`] for work that conflicts with the other work of its kind (see
-/// [`Store::submit_alone_write`]).
-pub fn write_alone<T: Reply, E: Failure>(store: &dyn Store, work: impl Work<T, E>) -> Answer<T, E> {
+/// [`write`] for work to run alone (see [`Store::submit_alone_write`]).
+#[cfg(test)]
+pub(crate) fn write_alone<T: Reply, E: Failure>(
+    store: &dyn Store,
+    work: impl Work<T, E>,
+) -> Answer<T, E> {
     queued(work, |job| store.submit_alone_write(job))
 }
 

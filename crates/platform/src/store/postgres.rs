@@ -94,27 +94,26 @@ pub struct PostgresOptions {
 
 /// A PostgreSQL database behind the [`Store`] trait.
 pub struct PostgresStore {
-    writer: Mutex<mpsc::Sender<WriteJob>>,
+    writer: Mutex<mpsc::Sender<Job>>,
     /// The group commits that run alone: jobs that conflicted, and jobs that would.
     alone: Mutex<mpsc::Sender<Job>>,
+    /// The group commits of jobs kept apart by their own row locks, beside the other writers.
+    row_locked: Mutex<mpsc::Sender<Job>>,
     readers: Mutex<mpsc::Sender<Job>>,
 }
 
-/// A write job and how it is kept apart from the other writers.
-struct WriteJob {
-    job: Job,
-    isolation: Isolation,
-}
-
-/// The isolation level a write job runs at beside the other writers.
+/// How a group commit is kept apart from the other writers.
 #[derive(Clone, Copy)]
-enum Isolation {
-    /// Checked by PostgreSQL against every other serializable writer: any job.
-    Serializable,
-    /// Kept apart only by the row locks its statements take: the outbox's leases. Such a job
-    /// takes no predicate locks, so its scans of the outbox do not conflict with the writers
-    /// that add events.
-    RowLocked,
+enum Gate {
+    /// The writers' gate held `EXCLUSIVE`: the batch runs while no other writer of any
+    /// instance is in a transaction (jobs that conflicted).
+    Exclusive,
+    /// The gate held `ROW SHARE`, beside the other writers: jobs kept apart by the row locks
+    /// they take themselves (claims lock their card first; the outbox's leases lock the events
+    /// they lease). They take no predicate locks, so a lease's scan of the outbox does not
+    /// conflict with the writers that add events. A job that deadlocks with another
+    /// instance's batch runs again alone.
+    Shared,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -216,14 +215,43 @@ impl PostgresStore {
             "wxcard-pg-alone".into(),
             &options.url,
             |connection| prepare_database(connection),
-            move |mut connection| run_alone(&mut connection, &url, &alone_receiver, max_batch),
+            move |mut connection| {
+                run_batches(
+                    &mut connection,
+                    &url,
+                    &alone_receiver,
+                    max_batch,
+                    Gate::Exclusive,
+                    None,
+                );
+            },
         )?
         .wait()?;
 
         // The other threads connect at the same time; a start waits for the slowest of them.
         let mut connecting = Vec::with_capacity(options.writers + options.readers);
 
-        let (write_sender, write_receiver) = mpsc::channel::<WriteJob>();
+        let (row_locked_sender, row_locked_receiver) = mpsc::channel::<Job>();
+        {
+            let (url, alone) = (options.url.clone(), alone_sender.clone());
+            connecting.push(spawn_connected(
+                "wxcard-pg-row-locked".into(),
+                &options.url,
+                |_| Ok(()),
+                move |mut connection| {
+                    run_batches(
+                        &mut connection,
+                        &url,
+                        &row_locked_receiver,
+                        max_batch,
+                        Gate::Shared,
+                        Some(&alone),
+                    );
+                },
+            )?);
+        }
+
+        let (write_sender, write_receiver) = mpsc::channel::<Job>();
         let write_receiver = Arc::new(Mutex::new(write_receiver));
         for index in 0..options.writers.max(1) {
             let queue = Arc::clone(&write_receiver);
@@ -255,6 +283,7 @@ impl PostgresStore {
         Ok(Arc::new(Self {
             writer: Mutex::new(write_sender),
             alone: Mutex::new(alone_sender),
+            row_locked: Mutex::new(row_locked_sender),
             readers: Mutex::new(read_sender),
         }))
     }
@@ -262,21 +291,19 @@ impl PostgresStore {
 
 impl Store for PostgresStore {
     fn submit_write(&self, job: Job) {
-        let isolation = Isolation::Serializable;
-        submit(&self.writer, WriteJob { job, isolation }, |write| write.job);
+        submit(&self.writer, job);
     }
 
     fn submit_row_locked_write(&self, job: Job) {
-        let isolation = Isolation::RowLocked;
-        submit(&self.writer, WriteJob { job, isolation }, |write| write.job);
+        submit(&self.row_locked, job);
     }
 
     fn submit_alone_write(&self, job: Job) {
-        submit(&self.alone, job, |job| job);
+        submit(&self.alone, job);
     }
 
     fn submit_read(&self, job: Job) {
-        submit(&self.readers, job, |job| job);
+        submit(&self.readers, job);
     }
 
     fn engine(&self) -> Engine {
@@ -326,13 +353,13 @@ impl Connecting {
 
 /// Queues `item` for a storage thread; when the thread is gone, answers its job (`job_of`)
 /// with [`StoreError::Closed`].
-fn submit<T>(queue: &Mutex<mpsc::Sender<T>>, item: T, job_of: fn(T) -> Job) {
+fn submit(queue: &Mutex<mpsc::Sender<Job>>, job: Job) {
     let sender = queue
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
-    if let Err(mpsc::SendError(item)) = sender.send(item) {
-        super::closed::refuse(job_of(item), StoreError::Closed);
+    if let Err(mpsc::SendError(job)) = sender.send(job) {
+        super::closed::refuse(job, StoreError::Closed);
     }
 }
 
@@ -420,12 +447,12 @@ fn migrate_one(connection: &Connection, name: &str, sql: &str) -> StoreResult<()
 fn run_writer(
     connection: &mut Connection,
     url: &str,
-    queue: &Mutex<mpsc::Receiver<WriteJob>>,
+    queue: &Mutex<mpsc::Receiver<Job>>,
     alone: &mpsc::Sender<Job>,
 ) {
-    while let Some(WriteJob { mut job, isolation }) = next_job(queue) {
+    while let Some(mut job) = next_job(queue) {
         connection.reopen_if_closed(url);
-        if let Attempt::Conflict(error) = attempt_write(connection, &mut job, isolation) {
+        if let Attempt::Conflict(error) = attempt_write(connection, &mut job) {
             tracing::debug!(%error, "a write transaction conflicted; it runs again alone");
             if let Err(mpsc::SendError(job)) = alone.send(job) {
                 super::closed::refuse(job, StoreError::Closed);
@@ -443,12 +470,15 @@ fn next_job<T>(queue: &Mutex<mpsc::Receiver<T>>) -> Option<T> {
         .ok()
 }
 
-/// Runs the jobs that conflicted, in group commits that hold the writers' gate exclusively.
-fn run_alone(
+/// Runs queued jobs in group commits kept apart by `gate`; with `alone`, a job that
+/// conflicts there is sent on to run alone.
+fn run_batches(
     connection: &mut Connection,
     url: &str,
     queue: &mpsc::Receiver<Job>,
     max_batch: usize,
+    gate: Gate,
+    alone: Option<&mpsc::Sender<Job>>,
 ) {
     while let Ok(first) = queue.recv() {
         connection.reopen_if_closed(url);
@@ -459,7 +489,7 @@ fn run_alone(
                 Err(_) => break,
             }
         }
-        run_alone_batch(connection, batch);
+        run_batch(connection, batch, gate, alone);
     }
 }
 
@@ -478,11 +508,6 @@ const BEGIN_SERIALIZABLE: &[&str] = &[
     "BEGIN ISOLATION LEVEL SERIALIZABLE",
     "LOCK TABLE writer_gate IN ROW SHARE MODE",
 ];
-/// The same for a job kept apart by row locks only.
-const BEGIN_ROW_LOCKED: &[&str] = &[
-    "BEGIN ISOLATION LEVEL READ COMMITTED",
-    "LOCK TABLE writer_gate IN ROW SHARE MODE",
-];
 /// Opens a reader's transaction: one snapshot for the whole job.
 const BEGIN_READ: &[&str] = &["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"];
 /// Ends a job's transaction.
@@ -492,12 +517,8 @@ const NEXT_SAVEPOINT: &[&str] = &["RELEASE SAVEPOINT job", "SAVEPOINT job"];
 
 /// Runs one job in its own transaction, beside the other writers (each holds the writers' gate
 /// shared), and answers its caller after the commit, unless it conflicted.
-fn attempt_write(connection: &mut Connection, job: &mut Job, isolation: Isolation) -> Attempt {
-    let opening = match isolation {
-        Isolation::Serializable => BEGIN_SERIALIZABLE,
-        Isolation::RowLocked => BEGIN_ROW_LOCKED,
-    };
-    let mut tx = PostgresTx::new(connection, Some(opening));
+fn attempt_write(connection: &mut Connection, job: &mut Job) -> Attempt {
+    let mut tx = PostgresTx::new(connection, Some(BEGIN_SERIALIZABLE));
     let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
     let Ok(outcome) = outcome else {
         tracing::error!("a storage job panicked; its writes were rolled back");
@@ -543,18 +564,26 @@ fn is_conflict(error: &tokio_postgres::Error) -> bool {
     })
 }
 
-/// Runs jobs that conflicted in one transaction, one savepoint each, alone: locking the gate
-/// exclusively waits until no other writer of any instance is in a transaction and keeps new
-/// ones out until the commit; those then take their snapshots after it. Answers them all after
-/// the commit.
-fn run_alone_batch(connection: &mut Connection, batch: Vec<Job>) {
+/// Runs jobs in one `READ COMMITTED` transaction, one savepoint each, and answers them all
+/// after the commit. With [`Gate::Exclusive`] they run alone: locking the gate exclusively
+/// waits until no other writer of any instance is in a transaction and keeps new ones out
+/// until the commit; those then take their snapshots after it. With [`Gate::Shared`] they run
+/// beside the other writers, and a job that conflicts (a deadlock with another instance's
+/// batch) is rolled back to its savepoint and sent to `alone` instead of being answered.
+fn run_batch(
+    connection: &mut Connection,
+    batch: Vec<Job>,
+    gate: Gate,
+    alone: Option<&mpsc::Sender<Job>>,
+) {
     // One round trip opens the transaction, takes the gate and opens the first job's
     // savepoint; after each job, one more sends its deferred writes, closes its savepoint and
     // opens the next job's (a rolled-back savepoint stays open for the next job). COMMIT
     // releases the last one.
-    let began = connection.batch_execute(
-        "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE writer_gate IN EXCLUSIVE MODE; SAVEPOINT job",
-    );
+    let began = connection.batch_execute(match gate {
+        Gate::Exclusive => "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE writer_gate IN EXCLUSIVE MODE; SAVEPOINT job",
+        Gate::Shared => "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE writer_gate IN ROW SHARE MODE; SAVEPOINT job",
+    });
     if let Err(error) = began {
         let _ = connection.batch_execute("ROLLBACK");
         let message = error.to_string();
@@ -590,6 +619,16 @@ fn run_alone_batch(connection: &mut Connection, batch: Vec<Job>) {
         }
         if let Err(error) = closed {
             broken = Some(error.to_string());
+        }
+        if let (Some(alone), Some(conflict)) =
+            (alone, failed.as_ref().filter(|failed| failed.retry))
+        {
+            tracing::debug!(error = %conflict.message, "a job conflicted in a shared group commit; it runs again alone");
+            // Its outcome is dropped unanswered: the run alone answers.
+            if let Err(mpsc::SendError(job)) = alone.send(job) {
+                super::closed::refuse(job, StoreError::Closed);
+            }
+            continue;
         }
         match outcome {
             Ok(outcome) => {
@@ -1416,6 +1455,24 @@ impl Tx for PostgresTx<'_> {
 
     fn card_facts(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
         let card = self.card(card_id)?;
+        self.stock_read = card
+            .as_ref()
+            .map(|card| (card.card_id.clone(), card.quantity));
+        Ok(card)
+    }
+
+    fn lock_card_facts(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
+        // NO KEY: the claim's own user_cards row still takes its KEY SHARE lock for the foreign
+        // key, and so do other writers' rows of this card, which need not wait.
+        let card = self.query_one(
+            concat!(
+                "SELECT ",
+                card_columns!(),
+                " FROM cards WHERE card_id = $1 FOR NO KEY UPDATE"
+            ),
+            &[&card_id],
+            card_from_row,
+        )?;
         self.stock_read = card
             .as_ref()
             .map(|card| (card.card_id.clone(), card.quantity));
