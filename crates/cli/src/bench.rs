@@ -655,9 +655,9 @@ fn compare_with_pgbench(
     mixed_round(addr, args.connections, consumed, duration, runtime)
 }
 
-/// Claims and consumes at once, half of the connections each: on PostgreSQL claims run alone
-/// (every other write waits for their batch), so this shows what a stream of claims costs the
-/// consumes beside it. Figures only, no target.
+/// Claims and consumes at once, half of the connections each: what a stream of claims costs
+/// the consumes beside it on PostgreSQL, where claims of one card follow each other on their
+/// card's row lock. Figures only, no target.
 fn mixed_round(
     addr: SocketAddr,
     connections: usize,

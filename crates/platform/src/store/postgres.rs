@@ -3,13 +3,13 @@
 //! Writes run side by side: each instance has `writers` writer connections, each running one
 //! job per `SERIALIZABLE` transaction, so PostgreSQL checks every write against every other one
 //! of every instance and the domain's rules (stock, get_limit, a code consumed once) hold as
-//! they do with SQLite's single writer, or, for the jobs that run alone, because they do. A job
-//! that PostgreSQL refuses as a conflict runs again
+//! they do with SQLite's single writer. A job that PostgreSQL refuses as a conflict runs again
 //! on one more connection, in group commits (a savepoint per job) that run alone: each holds the
 //! `writer_gate` table locked `EXCLUSIVE`, which every writer's transaction holds `ROW SHARE`.
-//! Both take that lock before their first query, so before their snapshot. Jobs that would
-//! conflict with every other job of their kind (claims, see [`Store::submit_alone_write`]) go
-//! to those group commits at once, without a first attempt that is bound to fail. Reads run on reader
+//! Both take that lock before their first query, so before their snapshot. Jobs whose rules hold
+//! by the row locks they take (claims, which lock their card first, and the outbox's leases;
+//! see [`Store::submit_row_locked_write`]) run in group commits on a third connection, beside
+//! the writers, holding the gate `ROW SHARE`. Reads run on reader
 //! threads, each with its own connection, in a `REPEATABLE READ READ ONLY` transaction (one
 //! snapshot per job). The outbox is leased with `FOR UPDATE SKIP LOCKED`.
 
@@ -229,7 +229,7 @@ impl PostgresStore {
         .wait()?;
 
         // The other threads connect at the same time; a start waits for the slowest of them.
-        let mut connecting = Vec::with_capacity(options.writers + options.readers);
+        let mut connecting = Vec::with_capacity(options.writers + options.readers + 1);
 
         let (row_locked_sender, row_locked_receiver) = mpsc::channel::<Job>();
         {
@@ -351,8 +351,8 @@ impl Connecting {
     }
 }
 
-/// Queues `item` for a storage thread; when the thread is gone, answers its job (`job_of`)
-/// with [`StoreError::Closed`].
+/// Queues `job` for a storage thread; when the thread is gone, answers it with
+/// [`StoreError::Closed`].
 fn submit(queue: &Mutex<mpsc::Sender<Job>>, job: Job) {
     let sender = queue
         .lock()
@@ -736,10 +736,11 @@ struct PostgresTx<'c> {
     /// The first statement that failed: PostgreSQL then refuses every later one in the
     /// transaction, so the job's writes are rolled back whatever it returns.
     failed: Option<Failed>,
-    /// The stock of the card this job last read with `card_facts`, until the job writes a
-    /// card: `stock` answers from it instead of a round trip (a claim reads both). Nobody
-    /// else changes it meanwhile: a `SERIALIZABLE` job reads one snapshot, and a job that
-    /// runs alone holds the writers' gate exclusively.
+    /// The stock of the card this job last read with `card_facts` or `lock_card_facts`, until
+    /// the job writes a card: `stock` answers from it instead of a round trip (a claim reads
+    /// both). Nobody else changes it meanwhile: a `SERIALIZABLE` job reads one snapshot, a job
+    /// that runs alone holds the writers' gate exclusively, and a claim in a shared group
+    /// commit holds the card's row lock from `lock_card_facts` on.
     stock_read: Option<(String, i64)>,
 }
 
@@ -788,6 +789,14 @@ impl<'c> PostgresTx<'c> {
 }
 
 impl PostgresTx<'_> {
+    /// Keeps the stock of the card just read for `stock` (see `stock_read`).
+    fn remember_stock(&mut self, card: Option<Card>) -> Option<Card> {
+        self.stock_read = card
+            .as_ref()
+            .map(|card| (card.card_id.clone(), card.quantity));
+        card
+    }
+
     /// Notes a failed statement (the first one) and passes its error on.
     fn note<T>(&mut self, sql: &str, result: Result<T, tokio_postgres::Error>) -> StoreResult<T> {
         result.map_err(|error| {
@@ -1455,10 +1464,7 @@ impl Tx for PostgresTx<'_> {
 
     fn card_facts(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
         let card = self.card(card_id)?;
-        self.stock_read = card
-            .as_ref()
-            .map(|card| (card.card_id.clone(), card.quantity));
-        Ok(card)
+        Ok(self.remember_stock(card))
     }
 
     fn lock_card_facts(&mut self, card_id: &str) -> StoreResult<Option<Card>> {
@@ -1473,10 +1479,7 @@ impl Tx for PostgresTx<'_> {
             &[&card_id],
             card_from_row,
         )?;
-        self.stock_read = card
-            .as_ref()
-            .map(|card| (card.card_id.clone(), card.quantity));
-        Ok(card)
+        Ok(self.remember_stock(card))
     }
 
     fn stock(&mut self, card_id: &str) -> StoreResult<Option<i64>> {
