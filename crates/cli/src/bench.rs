@@ -747,9 +747,9 @@ struct Shop {
     users: Arc<Vec<String>>,
 }
 
-/// Users to claim with: get_limit is 50 per user and card, so 2000 users allow 200,000
+/// Users to claim with: get_limit is 50 per user and card, so 4000 users allow 400,000
 /// claims split over the two cards.
-const BENCH_USERS: usize = 2000;
+const BENCH_USERS: usize = 4000;
 /// Coupon codes the bench users can claim: each may hold 50 (the largest get_limit).
 const COUPON_CAPACITY: u64 = BENCH_USERS as u64 * 50;
 

@@ -74,6 +74,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_no_outbox_due",
         include_str!("../../migrations/postgres/0010_no_outbox_due.sql"),
     ),
+    (
+        "0011_outbox_without_app_key",
+        include_str!("../../migrations/postgres/0011_outbox_without_app_key.sql"),
+    ),
 ];
 
 /// The advisory lock held while migrating, so that instances starting together migrate once.

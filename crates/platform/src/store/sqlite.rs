@@ -66,6 +66,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_no_outbox_due",
         include_str!("../../migrations/sqlite/0010_no_outbox_due.sql"),
     ),
+    (
+        "0011_outbox_without_app_key",
+        include_str!("../../migrations/sqlite/0011_outbox_without_app_key.sql"),
+    ),
 ];
 
 /// How hard a commit tries to reach the disk.

@@ -1,0 +1,4 @@
+-- Twin of postgres/0011, which drops the outbox's foreign key to apps there. SQLite checks a
+-- key with one index lookup and no row lock, and dropping it would mean copying the outbox
+-- into a new table, so it stays; this file, which changes nothing, keeps the two engines'
+-- migration lists alike.
