@@ -403,7 +403,7 @@ fn http_scenarios(
         if let Some(body) = &result.first_error {
             eprintln!("first failed answer of {}: {body}", target.name);
         }
-        if result.elapsed < duration.mul_f64(0.9) {
+        if !result.lasted(duration) {
             println!(
                 "  ({} ran out of requests after {:.2} s; for consume, --consume-codes N claims more codes first)",
                 target.name,
@@ -443,7 +443,7 @@ fn http_scenarios(
             },
             |(_, result)| Consumed {
                 throughput: result.throughput(),
-                full: result.elapsed >= duration.mul_f64(0.9),
+                full: result.lasted(duration),
                 used: result.requests + result.errors,
                 available: coupons.load(Ordering::Relaxed),
                 shop: shop.clone(),
@@ -530,7 +530,7 @@ fn consume_round(
         bail!("a consume failed: {body}");
     }
     consumed.throughput = consumed.throughput.max(result.throughput());
-    Ok((result.elapsed >= duration.mul_f64(0.9)).then(|| result.throughput()))
+    Ok(result.lasted(duration).then(|| result.throughput()))
 }
 
 /// `pgbench -N` (the simple-update script without the hot branch and teller rows) on the same
@@ -701,7 +701,7 @@ fn mixed_round(
         if let Some(body) = &result.first_error {
             bail!("a {what} beside the other load failed: {body}");
         }
-        let short = if result.elapsed < duration.mul_f64(0.9) {
+        let short = if !result.lasted(duration) {
             format!(
                 " (ran out of requests after {:.2} s)",
                 result.elapsed.as_secs_f64()

@@ -100,6 +100,11 @@ pub(crate) struct LoadResult {
 }
 
 impl LoadResult {
+    /// Whether the load lasted (nearly) all of `duration` instead of running out of requests.
+    pub(crate) fn lasted(&self, duration: Duration) -> bool {
+        self.elapsed >= duration.mul_f64(0.9)
+    }
+
     pub(crate) fn throughput(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }

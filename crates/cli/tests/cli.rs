@@ -659,6 +659,19 @@ fn start_on_postgres(url: &str) -> Platform {
 
 /// Sends `requests` at once, round robin over `instances`, each on a thread of its own.
 #[cfg(feature = "postgres")]
+/// The claims that succeeded, and how many were refused with `errcode`.
+fn claim_outcomes(answers: &[serde_json::Value], errcode: i64) -> (Vec<&serde_json::Value>, usize) {
+    let added = answers
+        .iter()
+        .filter(|answer| answer["errMsg"] == "addCard:ok")
+        .collect();
+    let refused = answers
+        .iter()
+        .filter(|answer| answer["errcode"] == errcode)
+        .count();
+    (added, refused)
+}
+
 fn all_at_once(instances: &[&Platform], requests: Vec<(String, String)>) -> Vec<serde_json::Value> {
     let bases: Vec<String> = instances
         .iter()
@@ -801,14 +814,7 @@ fn two_instances_on_one_postgres_database_claim_consume_and_push_exactly_once() 
         .map(|(index, user_id)| add_card(user_id, &card_id, format!("n{index}")))
         .collect();
     let answers = all_at_once(&[&first, &second], claims);
-    let added: Vec<&serde_json::Value> = answers
-        .iter()
-        .filter(|answer| answer["errMsg"] == "addCard:ok")
-        .collect();
-    let no_stock = answers
-        .iter()
-        .filter(|answer| answer["errcode"] == 45031)
-        .count();
+    let (added, no_stock) = claim_outcomes(&answers, 45031);
 
     // 64 consumes of one of the codes at once, spread over both instances.
     let encrypted = added[0]["cardList"][0]["code"].as_str().unwrap();
@@ -900,15 +906,8 @@ fn two_instances_on_one_postgres_database_claim_consume_and_push_exactly_once() 
         .map(|index| add_card(&users[index / 2], &limited_id, format!("limit{index}")))
         .collect();
     let answers = all_at_once(&[&first, &second], claims);
-    let limited_added = answers
-        .iter()
-        .filter(|answer| answer["errMsg"] == "addCard:ok")
-        .count();
-    let over_limit = answers
-        .iter()
-        .filter(|answer| answer["errcode"] == 45033)
-        .count();
-    assert_eq!((limited_added, over_limit), (20, 20), "{answers:?}");
+    let (limited_added, over_limit) = claim_outcomes(&answers, 45033);
+    assert_eq!((limited_added.len(), over_limit), (20, 20), "{answers:?}");
 
     // The clock moved on one instance is the clock of the other within a second.
     let moved = call(

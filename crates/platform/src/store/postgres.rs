@@ -99,7 +99,7 @@ pub struct PostgresOptions {
 /// A PostgreSQL database behind the [`Store`] trait.
 pub struct PostgresStore {
     writer: Mutex<mpsc::Sender<Job>>,
-    /// The group commits that run alone: jobs that conflicted, and jobs that would.
+    /// The group commits that run alone: jobs that conflicted.
     alone: Mutex<mpsc::Sender<Job>>,
     /// The group commits of jobs kept apart by their own row locks, beside the other writers.
     row_locked: Mutex<mpsc::Sender<Job>>,
@@ -108,7 +108,7 @@ pub struct PostgresStore {
 
 /// How a group commit is kept apart from the other writers.
 #[derive(Clone, Copy)]
-enum Gate {
+enum Gate<'a> {
     /// The writers' gate held `EXCLUSIVE`: the batch runs while no other writer of any
     /// instance is in a transaction (jobs that conflicted).
     Exclusive,
@@ -116,8 +116,8 @@ enum Gate {
     /// they take themselves (claims lock their card first; the outbox's leases lock the events
     /// they lease). They take no predicate locks, so a lease's scan of the outbox does not
     /// conflict with the writers that add events. A job that deadlocks with another
-    /// instance's batch runs again alone.
-    Shared,
+    /// instance's batch is sent here, to run again alone.
+    Shared(&'a mpsc::Sender<Job>),
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -226,7 +226,6 @@ impl PostgresStore {
                     &alone_receiver,
                     max_batch,
                     Gate::Exclusive,
-                    None,
                 );
             },
         )?
@@ -248,8 +247,7 @@ impl PostgresStore {
                         &url,
                         &row_locked_receiver,
                         max_batch,
-                        Gate::Shared,
-                        Some(&alone),
+                        Gate::Shared(&alone),
                     );
                 },
             )?);
@@ -474,15 +472,13 @@ fn next_job<T>(queue: &Mutex<mpsc::Receiver<T>>) -> Option<T> {
         .ok()
 }
 
-/// Runs queued jobs in group commits kept apart by `gate`; with `alone`, a job that
-/// conflicts there is sent on to run alone.
+/// Runs queued jobs in group commits kept apart by `gate`.
 fn run_batches(
     connection: &mut Connection,
     url: &str,
     queue: &mpsc::Receiver<Job>,
     max_batch: usize,
-    gate: Gate,
-    alone: Option<&mpsc::Sender<Job>>,
+    gate: Gate<'_>,
 ) {
     while let Ok(first) = queue.recv() {
         connection.reopen_if_closed(url);
@@ -493,7 +489,7 @@ fn run_batches(
                 Err(_) => break,
             }
         }
-        run_batch(connection, batch, gate, alone);
+        run_batch(connection, batch, gate);
     }
 }
 
@@ -573,20 +569,15 @@ fn is_conflict(error: &tokio_postgres::Error) -> bool {
 /// waits until no other writer of any instance is in a transaction and keeps new ones out
 /// until the commit; those then take their snapshots after it. With [`Gate::Shared`] they run
 /// beside the other writers, and a job that conflicts (a deadlock with another instance's
-/// batch) is rolled back to its savepoint and sent to `alone` instead of being answered.
-fn run_batch(
-    connection: &mut Connection,
-    batch: Vec<Job>,
-    gate: Gate,
-    alone: Option<&mpsc::Sender<Job>>,
-) {
+/// batch) is rolled back to its savepoint and sent on to run alone instead of being answered.
+fn run_batch(connection: &mut Connection, batch: Vec<Job>, gate: Gate<'_>) {
     // One round trip opens the transaction, takes the gate and opens the first job's
     // savepoint; after each job, one more sends its deferred writes, closes its savepoint and
     // opens the next job's (a rolled-back savepoint stays open for the next job). COMMIT
     // releases the last one.
     let began = connection.batch_execute(match gate {
         Gate::Exclusive => "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE writer_gate IN EXCLUSIVE MODE; SAVEPOINT job",
-        Gate::Shared => "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE writer_gate IN ROW SHARE MODE; SAVEPOINT job",
+        Gate::Shared(_) => "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE writer_gate IN ROW SHARE MODE; SAVEPOINT job",
     });
     if let Err(error) = began {
         let _ = connection.batch_execute("ROLLBACK");
@@ -624,8 +615,8 @@ fn run_batch(
         if let Err(error) = closed {
             broken = Some(error.to_string());
         }
-        if let (Some(alone), Some(conflict)) =
-            (alone, failed.as_ref().filter(|failed| failed.retry))
+        if let (Gate::Shared(alone), Some(conflict)) =
+            (gate, failed.as_ref().filter(|failed| failed.retry))
         {
             tracing::debug!(error = %conflict.message, "a job conflicted in a shared group commit; it runs again alone");
             // Its outcome is dropped unanswered: the run alone answers.
