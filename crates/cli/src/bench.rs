@@ -33,9 +33,10 @@ pub(crate) struct BenchArgs {
     /// How many codes the deposit scenario imports (100 per call)
     #[arg(long, default_value_t = 1_000_000)]
     deposit_codes: u64,
-    /// Coupon codes to have claimed before the consume load, topped up (untimed) when the
-    /// claim scenario made fewer (at most 100,000): consume stops early when it runs out of
-    /// codes. On PostgreSQL, each later consume round tops up what it needs
+    /// Coupon codes to have claimed before the consume load, and member codes before the
+    /// activate load, each topped up (untimed) when the claim scenario made fewer (at most
+    /// 200,000 of each): consume and activate stop early when they run out of codes. On
+    /// PostgreSQL, each later consume round tops up what it needs
     #[arg(long, default_value_t = 0)]
     consume_codes: u64,
     /// How many events each push scenario delivers
@@ -282,7 +283,7 @@ fn http_scenarios(
                 format!("/card/membercard/activate?access_token={}", shop.token),
                 r#""errcode":0"#,
                 Arc::new(move |n| {
-                    let claim = 2 * n + 1;
+                    let claim = Claimed::Member.claim_number(n);
                     (n < members_for_activate.load(Ordering::Relaxed)).then(|| {
                         format!(
                             r#"{{"membership_number":"M{n}","code":"C{claim}","card_id":"{}","init_bonus":10}}"#,
@@ -364,12 +365,15 @@ fn http_scenarios(
         })?;
         if target.name.starts_with("claim") {
             let claims = result.requests + result.errors;
-            let (made, more) = (claims.div_ceil(2), args.consume_codes.min(COUPON_CAPACITY));
-            members.store(claims / 2, Ordering::Relaxed);
-            coupons.store(made, Ordering::Relaxed);
-            if more > made {
-                let added = runtime.block_on(more_coupons(server.addr, &shop, made, more))?;
-                coupons.store(made + added, Ordering::Relaxed);
+            let wanted = args.consume_codes.min(CLAIM_CAPACITY);
+            for (card, count) in [(Claimed::Coupon, &coupons), (Claimed::Member, &members)] {
+                let made = card.made_in(claims);
+                count.store(made, Ordering::Relaxed);
+                if wanted > made {
+                    let added =
+                        runtime.block_on(more_claims(server.addr, &shop, card, made, wanted))?;
+                    count.store(made + added, Ordering::Relaxed);
+                }
             }
         }
         results.push(result);
@@ -405,7 +409,7 @@ fn http_scenarios(
         }
         if !result.lasted(duration) {
             println!(
-                "  ({} ran out of requests after {:.2} s; for consume, --consume-codes N claims more codes first)",
+                "  ({} ran out of requests after {:.2} s; for consume and activate, --consume-codes N claims more codes first)",
                 target.name,
                 result.elapsed.as_secs_f64()
             );
@@ -463,7 +467,7 @@ fn consume_target(shop: Shop, from: u64, available: Arc<AtomicU64>) -> Target {
             (from + n < available.load(Ordering::Relaxed)).then(|| {
                 format!(
                     r#"{{"code":"C{}","card_id":"{}"}}"#,
-                    2 * (from + n),
+                    Claimed::Coupon.claim_number(from + n),
                     shop.card_id
                 )
             })
@@ -494,10 +498,16 @@ fn top_up(
     runtime: &tokio::runtime::Runtime,
 ) -> anyhow::Result<()> {
     let each = (consumed.throughput * duration.as_secs_f64() * 1.2) as u64;
-    let wanted = (consumed.used + each * u64::from(rounds)).min(COUPON_CAPACITY);
+    let wanted = (consumed.used + each * u64::from(rounds)).min(CLAIM_CAPACITY);
     if wanted > consumed.available {
         let shop = consumed.shop.clone();
-        let added = runtime.block_on(more_coupons(addr, &shop, consumed.available, wanted))?;
+        let added = runtime.block_on(more_claims(
+            addr,
+            &shop,
+            Claimed::Coupon,
+            consumed.available,
+            wanted,
+        ))?;
         consumed.available += added;
     }
     Ok(())
@@ -679,14 +689,16 @@ fn mixed_round(
     // New coupon codes after those claimed so far, within what the users' get_limit allows.
     let (from, room) = (
         consumed.available,
-        COUPON_CAPACITY.saturating_sub(consumed.available),
+        CLAIM_CAPACITY.saturating_sub(consumed.available),
     );
     let claim_shop = consumed.shop.clone();
     let claims = Target::generated(
         "claim (wx.addCard)",
         "/sim/v1/addCard",
         "addCard:ok",
-        Arc::new(move |n| (n < room).then(|| claim_shop.add_card_body(2 * (from + n)))),
+        Arc::new(move |n| {
+            (n < room).then(|| claim_shop.add_card_body(Claimed::Coupon.claim_number(from + n)))
+        }),
     );
     let (consumed_now, claimed_now) = runtime.block_on(async {
         tokio::join!(
@@ -750,15 +762,45 @@ struct Shop {
 /// Users to claim with: get_limit is 50 per user and card, so 4000 users allow 400,000
 /// claims split over the two cards.
 const BENCH_USERS: usize = 4000;
-/// Coupon codes the bench users can claim: each may hold 50 (the largest get_limit).
-const COUPON_CAPACITY: u64 = BENCH_USERS as u64 * 50;
+/// Codes of each card the bench users can claim: each may hold 50 (the get_limit of both).
+const CLAIM_CAPACITY: u64 = BENCH_USERS as u64 * 50;
+
+/// One of the shop's two cards. Claims alternate between them: claim number `2k` is the
+/// coupon's `k`-th (code `C{2k}`), `2k + 1` the member card's `k`-th.
+#[derive(Debug, Clone, Copy)]
+enum Claimed {
+    Coupon,
+    Member,
+}
+
+impl Claimed {
+    /// The claim number of this card's `index`-th code.
+    fn claim_number(self, index: u64) -> u64 {
+        2 * index + u64::from(matches!(self, Self::Member))
+    }
+
+    /// How many of this card's codes the first `claims` claims made.
+    fn made_in(self, claims: u64) -> u64 {
+        match self {
+            Self::Coupon => claims.div_ceil(2),
+            Self::Member => claims / 2,
+        }
+    }
+
+    fn progress_label(self) -> &'static str {
+        match self {
+            Self::Coupon => "claiming coupons for consume",
+            Self::Member => "claiming member cards for activate",
+        }
+    }
+}
 
 impl Shop {
     /// The body of a `/card/code/get` of the n-th claimed coupon code.
     fn code_get_body(&self, n: u64) -> String {
         format!(
             r#"{{"code":"C{}","card_id":"{}","check_consume":false}}"#,
-            2 * n,
+            Claimed::Coupon.claim_number(n),
             self.card_id
         )
     }
@@ -889,23 +931,34 @@ struct DepositRun {
     errors: u64,
 }
 
-/// Claims coupon codes `from..to` (the claim scenario's numbering) through the simulator,
-/// untimed, printing progress; returns how many were claimed.
-async fn more_coupons(addr: SocketAddr, shop: &Shop, from: u64, to: u64) -> anyhow::Result<u64> {
+/// Claims `card`'s codes `from..to` (counted per card, numbered as in the claim scenario)
+/// through the simulator, untimed, printing progress; returns how many were claimed.
+async fn more_claims(
+    addr: SocketAddr,
+    shop: &Shop,
+    card: Claimed,
+    from: u64,
+    to: u64,
+) -> anyhow::Result<u64> {
     let count = to - from;
     let claim_shop = shop.clone();
     let target = Target::generated(
-        "more coupons",
+        "more claims",
         "/sim/v1/addCard",
         "addCard:ok",
-        Arc::new(move |n| (n < count).then(|| claim_shop.add_card_body(2 * (from + n)))),
+        Arc::new(move |n| {
+            (n < count).then(|| claim_shop.add_card_body(card.claim_number(from + n)))
+        }),
     );
-    let result = with_progress("claiming coupons for consume", count, 1, "codes", |sent| {
+    let result = with_progress(card.progress_label(), count, 1, "codes", |sent| {
         loadgen::run(addr, &target, 32, Duration::from_secs(3600), sent)
     })
     .await?;
     if let Some(body) = &result.first_error {
-        bail!("a claim for the consume load failed: {body}");
+        bail!(
+            "a claim of more codes ({}) failed: {body}",
+            card.progress_label()
+        );
     }
     Ok(result.requests)
 }
