@@ -150,12 +150,23 @@ fn measure(args: &BenchArgs, scratch: &Path) -> anyhow::Result<()> {
         ),
         None => println!("idle RSS                 unknown (no /proc on this system)"),
     }
+    // The disk sets the pace of every durable answer on SQLite, whose file is in `scratch`.
+    let probe_disk = args.database_url.is_none() && args.scenario != "events";
+    if probe_disk {
+        print_disk("disk before the load", &DiskProbe::measure(scratch)?);
+    }
     let mut failed = 0;
     let mut consumed = None;
     if args.scenario != "events" {
         let (errors, consume) = http_scenarios(args, &server, &runtime, duration)?;
         failed += errors;
         consumed = Some(consume);
+    }
+    if probe_disk {
+        print_disk("disk after the load", &DiskProbe::measure(scratch)?);
+        println!(
+            "  (a durable answer waits for an fdatasync of the WAL that began after its commit)"
+        );
     }
     if args.scenario != "http" {
         println!();
@@ -1027,6 +1038,75 @@ async fn deposit_codes(addr: SocketAddr, shop: &Shop, codes: u64) -> anyhow::Res
         elapsed: result.elapsed,
         errors: result.errors,
     })
+}
+
+/// What an fdatasync costs on the disk under the database, measured next to it: after
+/// overwriting one 4 KiB page, and after overwriting 32 (about what a group commit of claims
+/// writes to the WAL). The file is written and synced whole first, so that the timed fsyncs
+/// overwrite, as the WAL's do between its restarts, instead of growing the file.
+struct DiskProbe {
+    /// p50 and p99 for one page.
+    page: (Duration, Duration),
+    /// p50 and p99 for 32 pages.
+    batch: (Duration, Duration),
+}
+
+impl DiskProbe {
+    const PAGE: usize = 4096;
+    const BATCH_PAGES: usize = 32;
+    const SAMPLES: usize = 200;
+    /// Places the timed writes cycle through.
+    const SLOTS: usize = 16;
+
+    fn measure(dir: &Path) -> anyhow::Result<Self> {
+        use std::io::{Seek, SeekFrom, Write};
+        let path = dir.join("disk-probe");
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        let block = vec![0x5a_u8; Self::PAGE * Self::BATCH_PAGES];
+        for _ in 0..Self::SLOTS {
+            file.write_all(&block)?;
+        }
+        file.sync_all()?;
+        let mut time = |bytes: usize| -> std::io::Result<(Duration, Duration)> {
+            let mut samples = Vec::with_capacity(Self::SAMPLES);
+            for index in 0..Self::SAMPLES {
+                let slot = u64::try_from((index % Self::SLOTS) * block.len()).unwrap_or(0);
+                file.seek(SeekFrom::Start(slot))?;
+                file.write_all(&block[..bytes])?;
+                let started = Instant::now();
+                file.sync_data()?;
+                samples.push(started.elapsed());
+            }
+            samples.sort();
+            Ok((
+                samples[Self::SAMPLES / 2],
+                samples[Self::SAMPLES * 99 / 100],
+            ))
+        };
+        let probe = Self {
+            page: time(Self::PAGE)?,
+            batch: time(block.len())?,
+        };
+        drop(file);
+        let _ = std::fs::remove_file(&path);
+        Ok(probe)
+    }
+}
+
+fn print_disk(label: &str, probe: &DiskProbe) {
+    println!(
+        "{label:<24} fdatasync after 4 KiB {:.2} ms p50, {:.2} ms p99; after 128 KiB {:.2} ms p50, {:.2} ms p99",
+        ms(probe.page.0),
+        ms(probe.page.1),
+        ms(probe.batch.0),
+        ms(probe.batch.1)
+    );
 }
 
 fn verdict(met: bool) -> &'static str {
