@@ -1062,7 +1062,6 @@ impl DiskProbe {
         use std::io::{Seek, SeekFrom, Write};
         let path = dir.join("disk-probe");
         let mut file = std::fs::OpenOptions::new()
-            .read(true)
             .write(true)
             .create(true)
             .truncate(true)
@@ -1101,9 +1100,11 @@ impl DiskProbe {
 
 fn print_disk(label: &str, probe: &DiskProbe) {
     println!(
-        "{label:<24} fdatasync after 4 KiB {:.2} ms p50, {:.2} ms p99; after 128 KiB {:.2} ms p50, {:.2} ms p99",
+        "{label:<24} fdatasync after {} KiB {:.2} ms p50, {:.2} ms p99; after {} KiB {:.2} ms p50, {:.2} ms p99",
+        DiskProbe::PAGE / 1024,
         ms(probe.page.0),
         ms(probe.page.1),
+        DiskProbe::PAGE * DiskProbe::BATCH_PAGES / 1024,
         ms(probe.batch.0),
         ms(probe.batch.1)
     );

@@ -657,9 +657,8 @@ fn start_on_postgres(url: &str) -> Platform {
     )
 }
 
-/// Sends `requests` at once, round robin over `instances`, each on a thread of its own.
-#[cfg(feature = "postgres")]
 /// The claims that succeeded, and how many were refused with `errcode`.
+#[cfg(feature = "postgres")]
 fn claim_outcomes(answers: &[serde_json::Value], errcode: i64) -> (Vec<&serde_json::Value>, usize) {
     let added = answers
         .iter()
@@ -672,6 +671,8 @@ fn claim_outcomes(answers: &[serde_json::Value], errcode: i64) -> (Vec<&serde_js
     (added, refused)
 }
 
+/// Sends `requests` at once, round robin over `instances`, each on a thread of its own.
+#[cfg(feature = "postgres")]
 fn all_at_once(instances: &[&Platform], requests: Vec<(String, String)>) -> Vec<serde_json::Value> {
     let bases: Vec<String> = instances
         .iter()
