@@ -11,7 +11,9 @@ use crate::domain::code_crypto::CodeCipher;
 use crate::domain::error::CodeListRule;
 use crate::domain::events::DomainEvent;
 use crate::domain::ids::IdGen;
-use crate::domain::model::{App, AppKind, Card, CardStatus, UserCard, UserCardStatus};
+use crate::domain::model::{
+    App, AppKind, Card, CardStatus, SignedCardExt, UserCard, UserCardStatus,
+};
 use crate::domain::DomainError;
 use crate::store::{self, CodeExtra, Store, Tx};
 
@@ -38,8 +40,8 @@ pub struct Claim {
     pub outer_id: Option<i64>,
     /// FIX_TERM validity starts here instead of at the claim.
     pub fixed_begintimestamp: Option<i64>,
-    /// The cardExt signature, which works once.
-    pub signature: Option<String>,
+    /// The cardExt, which works once.
+    pub card_ext: Option<SignedCardExt>,
 }
 
 /// A code as a merchant sees it.
@@ -787,8 +789,8 @@ pub(crate) fn claim_in(
     if end_time < now {
         return Err(DomainError::OutsideValidity(format!("card {} stopped being valid at {end_time} (now {now}); widen its date_info with /card/update", card.card_id)));
     }
-    if let Some(signature) = &claim.signature {
-        if !tx.use_card_ext(&card.card_id, &signature.to_ascii_lowercase(), now)? {
+    if let Some(card_ext) = &claim.card_ext {
+        if !tx.use_card_ext(&card.card_id, card_ext, now)? {
             return Err(DomainError::ReplayedCardExt);
         }
     }

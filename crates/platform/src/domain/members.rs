@@ -1067,7 +1067,7 @@ impl MemberService {
                         outer_str: session.outer_str.clone(),
                         outer_id: None,
                         fixed_begintimestamp: None,
-                        signature: None,
+                        card_ext: None,
                     },
                     now,
                 )?,

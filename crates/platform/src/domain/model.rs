@@ -436,6 +436,17 @@ impl UserCardStatus {
     }
 }
 
+/// A cardExt that a claim used: it works once (jsapi.md §8 step 5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedCardExt {
+    /// Its `timestamp`.
+    pub timestamp: i64,
+    /// Its `nonce_str` (empty when it had none).
+    pub nonce_str: String,
+    /// Its `signature`, lower case.
+    pub signature: String,
+}
+
 /// A code a user holds (or held).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserCard {

@@ -17,7 +17,7 @@ use crate::domain::accounts::UserDetails;
 use crate::domain::card_schema::CodeMode;
 use crate::domain::codes::{may_distribute, Claim, CounterAction, PackagedCard};
 use crate::domain::members::version_below;
-use crate::domain::model::{App, AppKind};
+use crate::domain::model::{App, AppKind, SignedCardExt};
 use crate::domain::DomainError;
 use crate::simulator::card_ext::{check_card_ext, CardExtCheck, CardExtFailure, TicketCandidate};
 
@@ -300,7 +300,11 @@ async fn add_one(
             outer_str: verified.outer_str,
             outer_id: verified.outer_id,
             fixed_begintimestamp: verified.fixed_begintimestamp,
-            signature: Some(verified.signature),
+            card_ext: Some(SignedCardExt {
+                timestamp: verified.timestamp,
+                nonce_str: verified.nonce_str,
+                signature: verified.signature.to_ascii_lowercase(),
+            }),
         })
         .await?;
     Ok(app.codes.encrypt_code(&owner.appid, &user_card.code))

@@ -4,8 +4,8 @@ use super::{CodeExtra, Document, Job, StoreError, StoreResult, Tx};
 use crate::domain::events::EventFilter;
 use crate::domain::model::{
     AccessToken, App, Card, CardStatus, DeliveryAttempt, DueEvent, Gift, LandingPage, LoginCode,
-    OpenPlatform, OutboxEvent, PushConfig, QrCode, Ticket, TicketType, TokenKind, User, UserCard,
-    UserCardStatus,
+    OpenPlatform, OutboxEvent, PushConfig, QrCode, SignedCardExt, Ticket, TicketType, TokenKind,
+    User, UserCard, UserCardStatus,
 };
 
 /// Stands in for a transaction when the storage thread could not open one, so that a job can
@@ -89,7 +89,7 @@ closed_tx! {
     deposited_available(card_id: &str) -> u64;
     deposited_among(card_id: &str, codes: &[String]) -> Vec<String>;
     take_deposited_code(card_id: &str) -> Option<String>;
-    use_card_ext(card_id: &str, signature: &str, now: i64) -> bool;
+    use_card_ext(card_id: &str, card_ext: &SignedCardExt, now: i64) -> bool;
     set_push_config(appid: &str, push: &PushConfig) -> ();
     push_config(appid: &str) -> Option<PushConfig>;
     lease_due_events(now: i64, lease_until: i64, limit: u32) -> Vec<DueEvent>;

@@ -21,8 +21,8 @@ use tokio::sync::oneshot;
 use crate::domain::events::EventFilter;
 use crate::domain::model::{
     AccessToken, App, Card, CardStatus, DeliveryAttempt, DueEvent, Gift, LandingPage, LoginCode,
-    OpenPlatform, OutboxEvent, PushConfig, QrCode, Ticket, TokenKind, User, UserCard,
-    UserCardStatus,
+    OpenPlatform, OutboxEvent, PushConfig, QrCode, SignedCardExt, Ticket, TokenKind, User,
+    UserCard, UserCardStatus,
 };
 
 /// The database engines wxcard can run on. Both are named even when one is compiled out, so
@@ -262,8 +262,13 @@ pub trait Tx {
     /// Takes a deposited code not yet issued, marking it issued.
     fn take_deposited_code(&mut self, card_id: &str) -> StoreResult<Option<String>>;
 
-    /// Records a cardExt signature as used; false when it was used before.
-    fn use_card_ext(&mut self, card_id: &str, signature: &str, now: i64) -> StoreResult<bool>;
+    /// Records a cardExt as used; false when it was used before.
+    fn use_card_ext(
+        &mut self,
+        card_id: &str,
+        card_ext: &SignedCardExt,
+        now: i64,
+    ) -> StoreResult<bool>;
 
     /// Stores an app's push configuration.
     fn set_push_config(&mut self, appid: &str, push: &PushConfig) -> StoreResult<()>;

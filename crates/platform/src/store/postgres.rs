@@ -28,8 +28,8 @@ use super::{CodeExtra, Document, Engine, Job, Store, StoreError, StoreResult, Tx
 use crate::domain::events::EventFilter;
 use crate::domain::model::{
     AccessToken, App, AppKind, Card, CardStatus, DeliveryAttempt, DueEvent, Gift, LandingPage,
-    LoginCode, OpenPlatform, OutboxEvent, PushConfig, QrCode, Ticket, TicketType, TokenKind, User,
-    UserCard, UserCardStatus,
+    LoginCode, OpenPlatform, OutboxEvent, PushConfig, QrCode, SignedCardExt, Ticket, TicketType,
+    TokenKind, User, UserCard, UserCardStatus,
 };
 
 /// Migrations in order, named as those of `migrations/sqlite/`.
@@ -77,6 +77,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0011_outbox_without_app_key",
         include_str!("../../migrations/postgres/0011_outbox_without_app_key.sql"),
+    ),
+    (
+        "0012_card_ext_in_time_order",
+        include_str!("../../migrations/postgres/0012_card_ext_in_time_order.sql"),
     ),
 ];
 
@@ -1837,10 +1841,19 @@ impl Tx for PostgresTx<'_> {
         )
     }
 
-    fn use_card_ext(&mut self, card_id: &str, signature: &str, now: i64) -> StoreResult<bool> {
+    fn use_card_ext(
+        &mut self,
+        card_id: &str,
+        card_ext: &SignedCardExt,
+        now: i64,
+    ) -> StoreResult<bool> {
+        // A row kept from before migration 0012 has no timestamp: it is found by signature.
         let inserted = self.execute(
-            "INSERT INTO used_card_ext (card_id, signature, used_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            &[&card_id, &signature, &now],
+            "INSERT INTO used_card_ext (card_id, signed_at, nonce_str, signature, used_at) \
+             SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS \
+             (SELECT 1 FROM used_card_ext WHERE card_id = $1 AND signed_at = -1 AND nonce_str = '' AND signature = $4) \
+             ON CONFLICT DO NOTHING",
+            &[&card_id, &card_ext.timestamp, &card_ext.nonce_str, &card_ext.signature, &now],
         )?;
         Ok(inserted == 1)
     }

@@ -20,12 +20,12 @@ use super::{CodeExtra, Document, Engine, Job, Store, StoreError, StoreResult, Tx
 use crate::domain::events::EventFilter;
 use crate::domain::model::{
     AccessToken, App, AppKind, Card, CardStatus, DeliveryAttempt, DueEvent, Gift, LandingPage,
-    LoginCode, OpenPlatform, OutboxEvent, PushConfig, QrCode, Ticket, TicketType, TokenKind, User,
-    UserCard, UserCardStatus,
+    LoginCode, OpenPlatform, OutboxEvent, PushConfig, QrCode, SignedCardExt, Ticket, TicketType,
+    TokenKind, User, UserCard, UserCardStatus,
 };
 
 /// Migrations in order; the file names match those of `migrations/postgres/`.
-const MIGRATIONS: &[(&str, &str)] = &[
+pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_accounts",
         include_str!("../../migrations/sqlite/0001_accounts.sql"),
@@ -69,6 +69,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0011_outbox_without_app_key",
         include_str!("../../migrations/sqlite/0011_outbox_without_app_key.sql"),
+    ),
+    (
+        "0012_card_ext_in_time_order",
+        include_str!("../../migrations/sqlite/0012_card_ext_in_time_order.sql"),
     ),
 ];
 
@@ -1874,10 +1878,18 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
-    fn use_card_ext(&mut self, card_id: &str, signature: &str, now: i64) -> StoreResult<bool> {
+    fn use_card_ext(
+        &mut self,
+        card_id: &str,
+        card_ext: &SignedCardExt,
+        now: i64,
+    ) -> StoreResult<bool> {
+        // A row kept from before migration 0012 has no timestamp: it is found by signature.
         let inserted = self.execute(
-            "INSERT OR IGNORE INTO used_card_ext (card_id, signature, used_at) VALUES (?1, ?2, ?3)",
-            params![card_id, signature, now],
+            "INSERT OR IGNORE INTO used_card_ext (card_id, signed_at, nonce_str, signature, used_at) \
+             SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS \
+             (SELECT 1 FROM used_card_ext WHERE card_id = ?1 AND signed_at = -1 AND nonce_str = '' AND signature = ?4)",
+            params![card_id, card_ext.timestamp, card_ext.nonce_str, card_ext.signature, now],
         )?;
         Ok(inserted == 1)
     }

@@ -4,10 +4,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::domain::model::{
-    App, AppKind, Card, CardStatus, DeliveryAttempt, OpenPlatform, PushConfig, Ticket, TicketType,
-    User, UserCard, UserCardStatus,
+    App, AppKind, Card, CardStatus, DeliveryAttempt, OpenPlatform, PushConfig, SignedCardExt,
+    Ticket, TicketType, User, UserCard, UserCardStatus,
 };
-use crate::store::sqlite::{Durability, SqliteOptions, SqliteStore};
+use crate::store::sqlite::{Durability, SqliteOptions, SqliteStore, MIGRATIONS};
 use crate::store::{self, Store, StoreError, Tx};
 
 struct TempDir(std::path::PathBuf);
@@ -141,6 +141,34 @@ async fn conformance(store: Arc<dyn Store>) {
     card_facts_follow_every_card_write_and_stock_stays_exact(&store).await;
     a_job_reads_its_own_writes_and_they_share_its_fate(&store).await;
     leases_take_the_oldest_due_events_of_pushing_accounts(&store).await;
+    a_card_ext_works_once(&store).await;
+}
+
+fn card_ext(timestamp: i64, nonce_str: &str, signature: &str) -> SignedCardExt {
+    SignedCardExt {
+        timestamp,
+        nonce_str: nonce_str.to_owned(),
+        signature: signature.to_owned(),
+    }
+}
+
+/// Whether `use_card_ext` took this cardExt of card `pcardext` as unused.
+async fn first_use(store: &Arc<dyn Store>, card_ext: SignedCardExt) -> bool {
+    store::write(&**store, move |tx: &mut dyn Tx| {
+        tx.use_card_ext("pcardext", &card_ext, 1_700_000_000)
+    })
+    .await
+    .unwrap()
+}
+
+/// The replay check of jsapi.md §8 step 5: a cardExt works once, and cardExts that share a
+/// timestamp and nonce_str but differ in a signed value (so in their signature) are two.
+async fn a_card_ext_works_once(store: &Arc<dyn Store>) {
+    assert!(first_use(store, card_ext(1_700_000_000, "n1", "sig-a")).await);
+    assert!(!first_use(store, card_ext(1_700_000_000, "n1", "sig-a")).await);
+    assert!(first_use(store, card_ext(1_700_000_000, "n1", "sig-b")).await);
+    assert!(first_use(store, card_ext(1_700_000_000, "", "sig-c")).await);
+    assert!(!first_use(store, card_ext(1_700_000_000, "", "sig-c")).await);
 }
 
 /// Jobs that read a value and write it back changed, with no lock of their own, as the domain
@@ -324,6 +352,46 @@ async fn sqlite_keeps_committed_data_across_a_reopen() {
         .unwrap();
 
     assert_eq!(value.as_deref(), Some("yes"));
+}
+
+/// Migration 0012 re-keys the used cardExts by timestamp; the rows it keeps from before carry
+/// none, and a claim must still find them by signature.
+#[tokio::test]
+async fn sqlite_refuses_a_card_ext_used_before_migration_0012() {
+    let dir = TempDir::new("card-ext-0012");
+    let path = dir.0.join("store.db");
+    {
+        let connection = rusqlite::Connection::open(&path).unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)",
+            )
+            .unwrap();
+        let before = MIGRATIONS
+            .iter()
+            .take_while(|(name, _)| *name != "0012_card_ext_in_time_order");
+        for (name, sql) in before {
+            connection.execute_batch(sql).unwrap();
+            connection
+                .execute(
+                    "INSERT INTO _migrations (name, applied_at) VALUES (?1, 0)",
+                    [name],
+                )
+                .unwrap();
+        }
+        connection
+            .execute(
+                "INSERT INTO used_card_ext (card_id, signature, used_at) VALUES ('pcardext', 'sig-before', 1)",
+                [],
+            )
+            .unwrap();
+    }
+
+    let store = open(&dir);
+
+    assert!(!first_use(&store, card_ext(1_600_000_000, "n0", "sig-before")).await);
+    assert!(first_use(&store, card_ext(1_600_000_000, "n0", "sig-after")).await);
+    assert!(!first_use(&store, card_ext(1_600_000_000, "n0", "sig-after")).await);
 }
 
 #[tokio::test]
