@@ -25,7 +25,7 @@ use crate::domain::model::{
 };
 
 /// Migrations in order; the file names match those of `migrations/postgres/`.
-pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
+const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_accounts",
         include_str!("../../migrations/sqlite/0001_accounts.sql"),
@@ -329,7 +329,7 @@ impl SqliteStore {
         writer
             .pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
             .map_err(backend)?;
-        migrate(&mut writer)?;
+        migrate(&mut writer, MIGRATIONS)?;
 
         let checkpointer = open_connection(&options.path, Open::Writable)?;
         let (checkpointer_stop, checkpointer_stopped) = mpsc::channel::<()>();
@@ -462,6 +462,20 @@ enum Open {
     ReadOnly,
 }
 
+/// Creates a database at `path` with only the migrations before the one named `before`, as a
+/// wxcard from before it left its databases.
+#[cfg(test)]
+pub(crate) fn migrate_until(path: &Path, before: &str) -> StoreResult<Connection> {
+    let index = MIGRATIONS
+        .iter()
+        .position(|(name, _)| *name == before)
+        .unwrap_or_else(|| panic!("no migration is named {before}"));
+    let older = &MIGRATIONS[..index];
+    let mut connection = open_connection(path, Open::First)?;
+    migrate(&mut connection, older)?;
+    Ok(connection)
+}
+
 fn open_connection(path: &Path, open: Open) -> StoreResult<Connection> {
     connect(path, open).map_err(|error| match error.sqlite_error_code() {
         // Another process holds the file's lock (see `connect`).
@@ -506,11 +520,13 @@ fn connect(path: &Path, open: Open) -> rusqlite::Result<Connection> {
     Ok(connection)
 }
 
-fn migrate(connection: &mut Connection) -> StoreResult<()> {
+/// Applies those of `migrations` not applied yet, each in a transaction of its own. The store
+/// passes them all; a test passes the first few, to build a database as an older wxcard left it.
+fn migrate(connection: &mut Connection, migrations: &[(&str, &str)]) -> StoreResult<()> {
     connection
         .execute_batch("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)")
         .map_err(backend)?;
-    for (name, sql) in MIGRATIONS {
+    for (name, sql) in migrations {
         let tx = connection.transaction().map_err(backend)?;
         let applied: Option<String> = tx
             .query_row(

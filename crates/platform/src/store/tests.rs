@@ -7,7 +7,7 @@ use crate::domain::model::{
     App, AppKind, Card, CardStatus, DeliveryAttempt, OpenPlatform, PushConfig, SignedCardExt,
     Ticket, TicketType, User, UserCard, UserCardStatus,
 };
-use crate::store::sqlite::{Durability, SqliteOptions, SqliteStore, MIGRATIONS};
+use crate::store::sqlite::{migrate_until, Durability, SqliteOptions, SqliteStore};
 use crate::store::{self, Store, StoreError, Tx};
 
 struct TempDir(std::path::PathBuf);
@@ -361,24 +361,7 @@ async fn sqlite_refuses_a_card_ext_used_before_migration_0012() {
     let dir = TempDir::new("card-ext-0012");
     let path = dir.0.join("store.db");
     {
-        let connection = rusqlite::Connection::open(&path).unwrap();
-        connection
-            .execute_batch(
-                "CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)",
-            )
-            .unwrap();
-        let before = MIGRATIONS
-            .iter()
-            .take_while(|(name, _)| *name != "0012_card_ext_in_time_order");
-        for (name, sql) in before {
-            connection.execute_batch(sql).unwrap();
-            connection
-                .execute(
-                    "INSERT INTO _migrations (name, applied_at) VALUES (?1, 0)",
-                    [name],
-                )
-                .unwrap();
-        }
+        let connection = migrate_until(&path, "0012_card_ext_in_time_order").unwrap();
         connection
             .execute(
                 "INSERT INTO used_card_ext (card_id, signature, used_at) VALUES ('pcardext', 'sig-before', 1)",
